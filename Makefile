@@ -1,0 +1,86 @@
+# chat: a live customer-service chat. Plain GNU make; see README.md.
+#   make            build every program into build/
+#   make run        install what is missing, build, serve the demo on PORT (8080)
+#   make test       install what is missing, build, run every test
+#   make asan       the same tests against an address/UB-sanitizer build
+#   make bench      the benchmarks of README.md
+#   make clean      remove build/
+# Local overrides (CC, CFLAGS, ...) go in config.mk.
+-include config.mk
+
+CC ?= cc
+BUILD ?= build
+CFLAGS ?= -O2 -g
+SANITIZE ?=
+
+PKGS = sqlite3 jansson libsodium
+WARNINGS = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes
+SQL_DIR ?= $(abspath sql)
+
+# pkg-config runs once, when first needed, so that `make run` on a bare
+# machine can install pkg-config and the libraries before it is asked.
+PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
+PKG_LIBS = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
+
+ifneq ($(SANITIZE),)
+SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+CFLAGS := -O1 -g
+endif
+
+ALL_CFLAGS = -std=c11 $(WARNINGS) $(CFLAGS) $(SAN_FLAGS) -D_DEFAULT_SOURCE \
+	-DCHAT_DEFAULT_SQL_DIR='"$(SQL_DIR)"' $(PKG_CFLAGS) -MMD -MP
+ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
+
+LIB_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard lib/*.c))
+API_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard cgi-bin/*.c))
+CTL_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard chatctl/*.c))
+UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+PROGRAMS = $(BUILD)/chat-api $(BUILD)/chatctl
+
+.PHONY: all deps run test unit-tests asan bench clean
+
+all: $(PROGRAMS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libchat.a: $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+$(BUILD)/chat-api: $(API_OBJ) $(BUILD)/libchat.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lfcgi $(PKG_LIBS)
+
+$(BUILD)/chatctl: $(CTL_OBJ) $(BUILD)/libchat.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libchat.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lfcgi $(PKG_LIBS) -lcmocka
+
+unit-tests: $(UNIT_TESTS)
+
+deps:
+	@setup/install-deps
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@CHAT_BUILD_DIR=$(abspath $(BUILD)) server-config/run
+
+test: deps
+	@$(MAKE) --no-print-directory all unit-tests
+	@tests/run-all $(BUILD)
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 test
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@CHAT_BUILD_DIR=$(abspath $(BUILD)) bench/run
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,226 @@
+/*
+ * POST /api/v1/customers        create a customer and its tokens
+ * POST /api/v1/customers/token  a new access token for a refresh token
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "api.h"
+#include "../lib/customer.h"
+#include "../lib/field.h"
+#include "../lib/throttle.h"
+
+#define THROTTLE_BUCKET "customer_addr"
+#define REFRESH_TOKEN_MAX 256
+
+static const char channel_rule[] = "channel must be 1 to 32 of A-Z, 0-9 and _";
+
+json_t *
+customers_json(struct call *c, int64_t id)
+{
+	struct customer cu;
+	json_t *obj = NULL, *meta;
+
+	if (customer_get(c->api->db, id, &cu) != CUSTOMER_OK)
+		return NULL;
+	if ((meta = json_loads(cu.metadata, 0, NULL)) == NULL)
+		meta = json_object();
+	obj = json_pack("{s:I,s:s,s:s,s:o}", "id", (json_int_t)cu.id, "name",
+	    cu.name, "channel", cu.channel, "metadata", meta);
+	if (obj != NULL && api_set_time(obj, "createdAt", cu.created_at) == -1) {
+		json_decref(obj);
+		obj = NULL;
+	}
+	return obj;
+}
+
+/* Fields of a creation request, borrowed from its body. */
+struct new_customer {
+	const char *name;
+	const char *channel;
+	json_t *metadata;	/* NULL when absent */
+};
+
+static int
+read_new_customer(json_t *body, struct new_customer *nc, char *err,
+    size_t errsz)
+{
+	if (field_string(body, "name", 1, CUSTOMER_NAME_MAX, FIELD_NO_CONTROL,
+	    &nc->name, err, errsz) == -1 ||
+	    field_string(body, "channel", 1, CUSTOMER_CHANNEL_MAX, 0,
+	    &nc->channel, err, errsz) == -1 ||
+	    field_object(body, "metadata", CUSTOMER_METADATA_MAX,
+	    FIELD_OPTIONAL, &nc->metadata, err, errsz) == -1)
+		return -1;
+	if (!customer_channel_valid(nc->channel)) {
+		snprintf(err, errsz, "%s", channel_rule);
+		return -1;
+	}
+	return 0;
+}
+
+/* Tokens issued to a new customer. */
+struct issued {
+	int64_t id;
+	char token[TOKEN_LEN + 1], refresh[TOKEN_LEN + 1];
+	int64_t expires_at, refresh_expires_at;
+};
+
+/*
+ * Store the customer and its tokens in one transaction, counting it for
+ * the client address's throttle. Returns 0, 1 when throttled (*retry_after
+ * set), -1 on a database error (rolled back).
+ */
+static int
+store(struct call *c, const struct new_customer *nc, const char *metadata,
+    struct issued *out, long *retry_after)
+{
+	const struct config *cfg = c->api->cfg;
+	struct db *db = c->api->db;
+	const char *addr = http_client_addr(c->req);
+	int64_t now = c->req->now;
+
+	if (db_begin(db) == -1 || throttle_check(db, THROTTLE_BUCKET, addr,
+	    cfg->customer_create_limit, cfg->customer_create_window, now,
+	    retry_after) == -1)
+		return -1;
+	if (*retry_after > 0) {
+		db_rollback(db);
+		return 1;
+	}
+	if (customer_create(db, nc->name, nc->channel, metadata, now,
+	    &out->id) != CUSTOMER_OK ||
+	    token_issue(db, PRINCIPAL_CUSTOMER, out->id, TOKEN_ACCESS, now,
+	    cfg->customer_token_ttl, out->token, sizeof(out->token),
+	    &out->expires_at) == -1 ||
+	    token_issue(db, PRINCIPAL_CUSTOMER, out->id, TOKEN_REFRESH, now,
+	    cfg->refresh_token_ttl, out->refresh, sizeof(out->refresh),
+	    &out->refresh_expires_at) == -1)
+		return -1;
+	if (cfg->customer_create_limit > 0 && throttle_record(db,
+	    THROTTLE_BUCKET, addr, cfg->customer_create_window, now) == -1)
+		return -1;
+	return db_commit(db);
+}
+
+void
+customers_create(struct call *c)
+{
+	struct new_customer nc;
+	struct issued is;
+	json_t *body = NULL, *reply = NULL;
+	char err[256], *metadata = NULL;
+	long retry_after = 0;
+	int rc;
+
+	if ((body = api_read_body(c)) == NULL)
+		return;
+	if (read_new_customer(body, &nc, err, sizeof(err)) == -1) {
+		api_fail_field(c, err);
+		goto out;
+	}
+	metadata = nc.metadata != NULL ?
+	    json_dumps(nc.metadata, JSON_COMPACT) : strdup("{}");
+	if (metadata == NULL) {
+		api_fail_internal(c, "customer create: out of memory");
+		goto out;
+	}
+	if ((rc = store(c, &nc, metadata, &is, &retry_after)) == 1) {
+		api_fail_throttled(c, retry_after, "too many customers created "
+		    "from this address");
+		goto out;
+	}
+	if (rc == -1 || (reply = customers_json(c, is.id)) == NULL) {
+		api_fail_internal(c, "customer create");
+		goto out;
+	}
+	json_object_set_new(reply, "token", json_string(is.token));
+	json_object_set_new(reply, "refreshToken", json_string(is.refresh));
+	api_set_time(reply, "expiresAt", is.expires_at);
+	http_reply_json(c->req, 201, NULL, reply);
+out:
+	sodium_memzero(&is, sizeof(is));
+	json_decref(reply);
+	json_decref(body);
+	free(metadata);
+}
+
+/*
+ * Whether refresh belongs to customer id on channel: one answer for every
+ * way it does not, so nothing tells which part was wrong.
+ */
+static enum token_status
+check_refresh(struct call *c, int64_t id, const char *channel,
+    const char *refresh, struct token_info *info)
+{
+	struct customer cu;
+	enum token_status st;
+	enum customer_status cs;
+
+	st = token_verify(c->api->db, refresh, TOKEN_REFRESH, c->req->now, info);
+	if (st != TOKEN_OK)
+		return st;
+	if (info->principal != PRINCIPAL_CUSTOMER || info->principal_id != id)
+		return TOKEN_INVALID;
+	if ((cs = customer_get(c->api->db, id, &cu)) == CUSTOMER_ERROR)
+		return TOKEN_ERROR;
+	if (cs == CUSTOMER_NOT_FOUND || strcmp(cu.channel, channel) != 0)
+		return TOKEN_INVALID;
+	return TOKEN_OK;
+}
+
+void
+customers_refresh(struct call *c)
+{
+	const struct config *cfg = c->api->cfg;
+	struct db *db = c->api->db;
+	struct token_info info;
+	const char *channel, *refresh;
+	char err[256], token[TOKEN_LEN + 1];
+	enum token_status st;
+	json_t *body, *reply = NULL;
+	int64_t id, expires_at;
+
+	if ((body = api_read_body(c)) == NULL)
+		return;
+	if (field_id(body, "customerId", &id, err, sizeof(err)) == -1 ||
+	    field_string(body, "channel", 1, CUSTOMER_CHANNEL_MAX, 0, &channel,
+	    err, sizeof(err)) == -1 ||
+	    field_string(body, "refreshToken", 1, REFRESH_TOKEN_MAX, 0,
+	    &refresh, err, sizeof(err)) == -1) {
+		api_fail_field(c, err);
+		goto out;
+	}
+	if (!customer_channel_valid(channel)) {
+		api_fail_field(c, channel_rule);
+		goto out;
+	}
+	if ((st = check_refresh(c, id, channel, refresh, &info)) != TOKEN_OK) {
+		if (st == TOKEN_ERROR)
+			api_fail_internal(c, "token refresh");
+		else
+			http_reply_error(c->req, ERROR_TOKEN_EXPIRED, NULL,
+			    "Refresh token is invalid or expired; create a new "
+			    "customer");
+		goto out;
+	}
+	/* Each use keeps the refresh token alive for another full period. */
+	if (db_begin(db) == -1 ||
+	    token_issue(db, PRINCIPAL_CUSTOMER, id, TOKEN_ACCESS, c->req->now,
+	    cfg->customer_token_ttl, token, sizeof(token), &expires_at) == -1 ||
+	    token_extend(db, info.token_id, c->req->now +
+	    cfg->refresh_token_ttl * 1000) == -1 || db_commit(db) == -1) {
+		api_fail_internal(c, "token refresh");
+		goto out;
+	}
+	reply = json_pack("{s:s}", "token", token);
+	api_set_time(reply, "expiresAt", expires_at);
+	http_reply_json(c->req, 200, NULL, reply);
+out:
+	sodium_memzero(token, sizeof(token));
+	json_decref(reply);
+	json_decref(body);
+}

@@ -1,0 +1,113 @@
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+#ifndef CHAT_DEFAULT_SQL_DIR
+#define CHAT_DEFAULT_SQL_DIR "sql"
+#endif
+
+#define YEAR_SECONDS 31536000L
+
+/* One integer setting: where it goes, its default and its bounds. */
+struct int_setting {
+	const char *name;
+	size_t offset;
+	long def, min, max;
+};
+
+static const struct int_setting int_settings[] = {
+	{ "CHAT_CUSTOMER_TOKEN_TTL", offsetof(struct config, customer_token_ttl),
+	    86400, 1, YEAR_SECONDS },
+	{ "CHAT_AGENT_TOKEN_TTL", offsetof(struct config, agent_token_ttl),
+	    28800, 1, YEAR_SECONDS },
+	{ "CHAT_CUSTOMER_REFRESH_TTL", offsetof(struct config, refresh_token_ttl),
+	    2592000, 60, 10 * YEAR_SECONDS },
+	{ "CHAT_LOGIN_USER_LIMIT", offsetof(struct config, login_user_limit),
+	    5, 0, 1000000 },
+	{ "CHAT_LOGIN_ADDR_LIMIT", offsetof(struct config, login_addr_limit),
+	    20, 0, 1000000 },
+	{ "CHAT_LOGIN_WINDOW", offsetof(struct config, login_window),
+	    900, 1, 86400 },
+	{ "CHAT_CUSTOMER_CREATE_LIMIT", offsetof(struct config, customer_create_limit),
+	    30, 0, 1000000 },
+	{ "CHAT_CUSTOMER_CREATE_WINDOW", offsetof(struct config, customer_create_window),
+	    60, 1, 86400 },
+	{ "CHAT_MAX_BODY", offsetof(struct config, max_body),
+	    65536, 8192, 16777216 },
+	{ "CHAT_DB_BUSY_TIMEOUT", offsetof(struct config, busy_timeout),
+	    5000, 0, 600000 },
+};
+
+/* The variable's value, or NULL when it is unset or empty. */
+static const char *
+env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+static int
+load_int(struct config *cfg, const struct int_setting *s, char *err,
+    size_t errsz)
+{
+	const char *v = env(s->name);
+	char *end;
+	long n;
+
+	if (v == NULL) {
+		n = s->def;
+	} else {
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (v[0] < '0' || v[0] > '9' || *end != '\0' || errno != 0 ||
+		    n < s->min || n > s->max) {
+			snprintf(err, errsz, "%s: \"%s\" is not an integer in "
+			    "%ld..%ld", s->name, v, s->min, s->max);
+			return -1;
+		}
+	}
+	*(long *)(void *)((char *)cfg + s->offset) = n;
+	return 0;
+}
+
+int
+config_load(struct config *cfg, char *err, size_t errsz)
+{
+	const char *v;
+	size_t i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->db_path = (v = env("CHAT_DB")) != NULL ? v : "var/chat.db";
+	cfg->sql_dir = (v = env("CHAT_SQL_DIR")) != NULL ? v :
+	    CHAT_DEFAULT_SQL_DIR;
+	cfg->allowed_origins = (v = env("CHAT_ALLOWED_ORIGINS")) != NULL ?
+	    v : "";
+	for (i = 0; i < sizeof(int_settings) / sizeof(int_settings[0]); i++)
+		if (load_int(cfg, &int_settings[i], err, errsz) == -1)
+			return -1;
+
+	v = env("CHAT_DB_SYNC");
+	if (v == NULL || strcmp(v, "normal") == 0)
+		cfg->sync_full = 0;
+	else if (strcmp(v, "full") == 0)
+		cfg->sync_full = 1;
+	else {
+		snprintf(err, errsz, "CHAT_DB_SYNC: \"%s\" is not one of "
+		    "normal, full", v);
+		return -1;
+	}
+
+	cfg->log_level = LOG_INFO;
+	v = env("CHAT_LOG_LEVEL");
+	if (v != NULL && log_level_parse(v, &cfg->log_level) == -1) {
+		snprintf(err, errsz, "CHAT_LOG_LEVEL: \"%s\" is not one of "
+		    "error, warn, info, debug", v);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,39 @@
+#ifndef CHAT_CONFIG_H
+#define CHAT_CONFIG_H
+
+#include <stddef.h>
+
+#include "log.h"
+
+/*
+ * The configuration every program reads once at start-up from its
+ * environment. The strings are borrowed from the environment and live as
+ * long as the process does. README.md lists every variable.
+ */
+struct config {
+	const char *db_path;		/* CHAT_DB */
+	const char *sql_dir;		/* CHAT_SQL_DIR: the migrations */
+	const char *allowed_origins;	/* CHAT_ALLOWED_ORIGINS, "" = same origin */
+	long customer_token_ttl;	/* CHAT_CUSTOMER_TOKEN_TTL, seconds */
+	long agent_token_ttl;		/* CHAT_AGENT_TOKEN_TTL, seconds */
+	long refresh_token_ttl;		/* CHAT_CUSTOMER_REFRESH_TTL, seconds */
+	long login_user_limit;		/* CHAT_LOGIN_USER_LIMIT, 0 = no limit */
+	long login_addr_limit;		/* CHAT_LOGIN_ADDR_LIMIT, 0 = no limit */
+	long login_window;		/* CHAT_LOGIN_WINDOW, seconds */
+	long customer_create_limit;	/* CHAT_CUSTOMER_CREATE_LIMIT, 0 = no limit */
+	long customer_create_window;	/* CHAT_CUSTOMER_CREATE_WINDOW, seconds */
+	long max_body;			/* CHAT_MAX_BODY, bytes */
+	long busy_timeout;		/* CHAT_DB_BUSY_TIMEOUT, milliseconds */
+	int sync_full;			/* CHAT_DB_SYNC: 0 "normal", 1 "full" */
+	enum log_level log_level;	/* CHAT_LOG_LEVEL */
+};
+
+/*
+ * Fill cfg from the environment, defaults where a variable is unset or
+ * empty. Returns 0, or -1 with err holding (NUL-terminated, caller's
+ * buffer) the variable's name, the value and the allowed range; cfg is
+ * then incomplete and must not be used.
+ */
+int config_load(struct config *cfg, char *err, size_t errsz);
+
+#endif
