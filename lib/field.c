@@ -55,12 +55,8 @@ field_string(json_t *obj, const char *name, size_t min, size_t max,
 		snprintf(err, errsz, "%s must be a string", name);
 		return -1;
 	}
+	/* No NUL inside: json_loadb() refuses \u0000 without JSON_ALLOW_NUL. */
 	len = field_utf8_len(json_string_value(v));
-	/* jansson allows \u0000 inside strings; C strings end there. */
-	if (strlen(json_string_value(v)) != json_string_length(v)) {
-		snprintf(err, errsz, "%s must not contain NUL characters", name);
-		return -1;
-	}
 	if (len < min || len > max) {
 		if (min == max)
 			snprintf(err, errsz, "%s must be %zu characters", name, min);

@@ -1,0 +1,145 @@
+#include "testutil.h"
+
+#include "../../lib/field.h"
+
+/* One case: a request body, the field rules, and the expected outcome. */
+struct string_case {
+	const char *body;
+	size_t min, max;
+	int flags;
+	const char *want;	/* the value, or NULL for a refusal */
+	const char *err_has;	/* part of the refusal's message */
+};
+
+static const struct string_case string_cases[] = {
+	{ "{\"name\":\"Zhang San\"}", 1, 100, 0, "Zhang San", NULL },
+	{ "{\"name\":\"\"}", 1, 100, 0, NULL, "name must be 1 to 100 characters" },
+	{ "{\"name\":\"abc\"}", 1, 2, 0, NULL, "name must be 1 to 2 characters" },
+	{ "{\"name\":\"\\u5f20\\u4e09\"}", 1, 2, 0, "\xe5\xbc\xa0\xe4\xb8\x89", NULL },
+	{ "{\"name\":\"\\ud83d\\ude00\"}", 1, 1, 0, "\xf0\x9f\x98\x80", NULL },
+	{ "{\"name\":42}", 1, 100, 0, NULL, "name must be a string" },
+	{ "{\"name\":[\"x\"]}", 1, 100, 0, NULL, "name must be a string" },
+	{ "{\"name\":true}", 1, 100, 0, NULL, "name must be a string" },
+	{ "{}", 1, 100, 0, NULL, "name is required" },
+	{ "{\"name\":null}", 1, 100, 0, NULL, "name is required" },
+	{ "{}", 1, 100, FIELD_OPTIONAL, "", NULL },
+	{ "{\"name\":\"a\\nb\"}", 1, 100, FIELD_NO_CONTROL, NULL,
+	    "name must not contain control characters" },
+	{ "{\"name\":\"a\\nb\"}", 1, 100, 0, "a\nb", NULL },
+};
+
+static void
+field_string_checks_type_length_and_characters(void **state)
+{
+	const struct string_case *c;
+	const char *out;
+	char err[256];
+	json_t *body;
+	size_t i;
+	int rc;
+
+	(void)state;
+	for (i = 0; i < sizeof(string_cases) / sizeof(string_cases[0]); i++) {
+		c = &string_cases[i];
+		body = json_loads(c->body, 0, NULL);
+		assert_non_null(body);
+		err[0] = '\0';
+		rc = field_string(body, "name", c->min, c->max, c->flags, &out,
+		    err, sizeof(err));
+		if (c->want != NULL) {
+			if (rc != 0)
+				fail_msg("case %zu (%s): refused: %s", i, c->body, err);
+			assert_string_equal(out != NULL ? out : "", c->want);
+		} else {
+			if (rc != -1)
+				fail_msg("case %zu (%s): accepted", i, c->body);
+			assert_string_equal(err, c->err_has);
+		}
+		json_decref(body);
+	}
+}
+
+static void
+field_id_accepts_only_positive_integers(void **state)
+{
+	static const struct {
+		const char *body;
+		int ok;
+		int64_t want;
+	} cases[] = {
+		{ "{\"customerId\":7}", 1, 7 },
+		{ "{\"customerId\":9007199254740993}", 1, 9007199254740993LL },
+		{ "{\"customerId\":0}", 0, 0 },
+		{ "{\"customerId\":-3}", 0, 0 },
+		{ "{\"customerId\":\"7\"}", 0, 0 },
+		{ "{\"customerId\":7.5}", 0, 0 },
+		{ "{\"customerId\":null}", 0, 0 },
+		{ "{}", 0, 0 },
+	};
+	char err[256];
+	json_t *body;
+	int64_t id;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		body = json_loads(cases[i].body, 0, NULL);
+		err[0] = '\0';
+		if (cases[i].ok) {
+			assert_int_equal(field_id(body, "customerId", &id, err,
+			    sizeof(err)), 0);
+			assert_int_equal(id, cases[i].want);
+		} else {
+			assert_int_equal(field_id(body, "customerId", &id, err,
+			    sizeof(err)), -1);
+			assert_non_null(strstr(err, "customerId"));
+		}
+		json_decref(body);
+	}
+}
+
+static void
+field_object_checks_type_and_size(void **state)
+{
+	char err[256], big[5000];
+	json_t *body, *out;
+
+	(void)state;
+	body = json_loads("{\"metadata\":{\"source\":\"homepage\"}}", 0, NULL);
+	assert_int_equal(field_object(body, "metadata", 4096, FIELD_OPTIONAL,
+	    &out, err, sizeof(err)), 0);
+	assert_true(json_is_object(out));
+	json_decref(body);
+
+	body = json_loads("{}", 0, NULL);
+	assert_int_equal(field_object(body, "metadata", 4096, FIELD_OPTIONAL,
+	    &out, err, sizeof(err)), 0);
+	assert_null(out);
+	json_decref(body);
+
+	body = json_loads("{\"metadata\":[1]}", 0, NULL);
+	assert_int_equal(field_object(body, "metadata", 4096, FIELD_OPTIONAL,
+	    &out, err, sizeof(err)), -1);
+	assert_string_equal(err, "metadata must be an object");
+	json_decref(body);
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	body = json_pack("{s:{s:s}}", "metadata", "k", big);
+	assert_int_equal(field_object(body, "metadata", 4096, FIELD_OPTIONAL,
+	    &out, err, sizeof(err)), -1);
+	assert_string_equal(err, "metadata must be at most 4096 bytes of JSON");
+	json_decref(body);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(field_string_checks_type_length_and_characters),
+		cmocka_unit_test(field_id_accepts_only_positive_integers),
+		cmocka_unit_test(field_object_checks_type_and_size),
+	};
+
+	return cmocka_run_group_tests_name("field", tests, NULL, NULL);
+}
