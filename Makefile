@@ -34,12 +34,16 @@ ALL_CFLAGS = -std=c11 $(WARNINGS) $(CFLAGS) $(SAN_FLAGS) -D_DEFAULT_SOURCE \
 ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
 
 LIB_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard lib/*.c))
-API_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard cgi-bin/*.c))
+API_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out cgi-bin/authorizer.c,$(wildcard cgi-bin/*.c)))
+WS_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard ws-handler/*.c))
 CTL_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard chatctl/*.c))
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
-PROGRAMS = $(BUILD)/chat-api $(BUILD)/chatctl
+PROGRAMS = $(BUILD)/chat-api $(BUILD)/chat-authorizer $(BUILD)/chat-ws \
+	$(BUILD)/chatctl
 
 .PHONY: all deps run test unit-tests asan bench clean
+# Keep the object files of the unit tests between runs.
+.SECONDARY:
 
 all: $(PROGRAMS)
 
@@ -52,6 +56,12 @@ $(BUILD)/libchat.a: $(LIB_OBJ)
 
 $(BUILD)/chat-api: $(API_OBJ) $(BUILD)/libchat.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lfcgi $(PKG_LIBS)
+
+$(BUILD)/chat-authorizer: $(BUILD)/obj/cgi-bin/authorizer.o $(BUILD)/libchat.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lfcgi $(PKG_LIBS)
+
+$(BUILD)/chat-ws: $(WS_OBJ) $(BUILD)/libchat.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/chatctl: $(CTL_OBJ) $(BUILD)/libchat.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -67,7 +77,7 @@ deps:
 
 run: deps
 	@$(MAKE) --no-print-directory all
-	@CHAT_BUILD_DIR=$(abspath $(BUILD)) server-config/run
+	@CHAT_BUILD_DIR=$(abspath $(BUILD)) exec server-config/run
 
 test: deps
 	@$(MAKE) --no-print-directory all unit-tests
@@ -78,7 +88,7 @@ asan:
 
 bench: deps
 	@$(MAKE) --no-print-directory all
-	@CHAT_BUILD_DIR=$(abspath $(BUILD)) bench/run
+	@CHAT_BUILD_DIR=$(abspath $(BUILD)) exec bench/run
 
 clean:
 	rm -rf build

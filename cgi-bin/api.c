@@ -11,12 +11,13 @@
 #include <sodium.h>
 
 #include "api.h"
-#include "../lib/clock.h"
 #include "../lib/log.h"
 
 enum auth {
 	AUTH_NONE,	/* anyone */
 	AUTH_BEARER,	/* any valid access token */
+	AUTH_CUSTOMER,	/* a customer's access token */
+	AUTH_AGENT	/* an agent's access token */
 };
 
 struct route {
@@ -32,6 +33,13 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/public/login", AUTH_NONE, auth_login },
 	{ "POST", "/api/v1/logout", AUTH_BEARER, auth_logout },
 	{ "GET", "/api/v1/me", AUTH_BEARER, auth_me },
+	{ "POST", "/api/v1/sessions", AUTH_CUSTOMER, sessions_create },
+	{ "GET", "/api/v1/sessions", AUTH_BEARER, sessions_list },
+	{ "GET", "/api/v1/sessions/{id}", AUTH_BEARER, sessions_get },
+	{ "GET", "/api/v1/sessions/{id}/messages", AUTH_BEARER, sessions_messages },
+	{ "POST", "/api/v1/sessions/{id}/claim", AUTH_AGENT, sessions_claim },
+	{ "POST", "/api/v1/sessions/{id}/transfer", AUTH_AGENT, sessions_transfer },
+	{ "POST", "/api/v1/sessions/{id}/close", AUTH_BEARER, sessions_close },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -78,9 +86,9 @@ match(const char *pattern, const char *path, int64_t ids[2])
 	return *p == '\0' && *q == '\0';
 }
 
-/* Check the bearer token; reply and return -1 when it does not do. */
+/* Check the bearer token and its role; reply and return -1 when it does not do. */
 static int
-authenticate(struct call *c)
+authenticate(struct call *c, enum auth auth)
 {
 	enum token_status st;
 
@@ -98,6 +106,12 @@ authenticate(struct call *c)
 	if (st == TOKEN_INVALID) {
 		http_reply_error(c->req, ERROR_TOKEN_EXPIRED, NULL,
 		    "Token is invalid or expired, please obtain a new one");
+		return -1;
+	}
+	if ((auth == AUTH_CUSTOMER && c->who.principal != PRINCIPAL_CUSTOMER) ||
+	    (auth == AUTH_AGENT && c->who.principal != PRINCIPAL_AGENT)) {
+		http_reply_error(c->req, ERROR_FORBIDDEN, NULL, "this call is for "
+		    "%s only", auth == AUTH_AGENT ? "agents" : "customers");
 		return -1;
 	}
 	return 0;
@@ -120,7 +134,7 @@ dispatch(struct api *api, struct http_request *req)
 		if (!match(r->pattern, req->path, c.ids))
 			continue;
 		if (strcmp(r->method, req->method) == 0) {
-			if (r->auth == AUTH_BEARER && authenticate(&c) == -1)
+			if (r->auth != AUTH_NONE && authenticate(&c, r->auth) == -1)
 				return;
 			r->handler(&c);
 			return;
@@ -181,15 +195,6 @@ api_fail_throttled(struct call *c, long retry_after, const char *message)
 }
 
 int
-api_set_time(json_t *obj, const char *key, int64_t ms)
-{
-	char buf[CLOCK_RFC3339_LEN + 1];
-
-	return json_object_set_new(obj, key, json_string(clock_format(ms, buf,
-	    sizeof(buf))));
-}
-
-int
 main(void)
 {
 	struct http_request req;
@@ -203,7 +208,7 @@ main(void)
 		log_msg(LOG_ERROR, NULL, "chat-api: %s", err);
 		return 1;
 	}
-	log_init("chat-api", cfg.log_level);
+	log_init("chat-api", cfg.log_level, cfg.log_file);
 	if (sodium_init() < 0) {
 		log_msg(LOG_ERROR, NULL, "libsodium failed to start");
 		return 1;
@@ -213,8 +218,10 @@ main(void)
 		log_msg(LOG_ERROR, NULL, "%s", err);
 		return 1;
 	}
-	if (http_request_init(&req, 0) == -1) {
-		log_msg(LOG_ERROR, NULL, "FastCGI: cannot start");
+	if ((api.relay = relay_new(api.db)) == NULL ||
+	    http_request_init(&req, 0) == -1) {
+		log_msg(LOG_ERROR, NULL, "cannot start: %s", db_errmsg(api.db));
+		relay_free(api.relay);
 		db_close(api.db);
 		return 1;
 	}
@@ -222,6 +229,7 @@ main(void)
 		dispatch(&api, &req);
 		http_finish(&req);
 	}
+	relay_free(api.relay);
 	db_close(api.db);
 	return 0;
 }

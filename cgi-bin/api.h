@@ -8,7 +8,9 @@
 #include "../lib/config.h"
 #include "../lib/db.h"
 #include "../lib/http.h"
+#include "../lib/relay.h"
 #include "../lib/token.h"
+#include "../lib/wire.h"
 
 /*
  * The REST API program: api.c reads requests and routes them through its
@@ -19,6 +21,7 @@
 struct api {
 	const struct config *cfg;
 	struct db *db;
+	struct relay *relay;	/* to wake WebSocket connections */
 };
 
 /* One request on its way through a handler. */
@@ -45,14 +48,20 @@ void api_fail_internal(struct call *c, const char *what);
 /* Reply 429 RATE_LIMITED with Retry-After: retry_after seconds. */
 void api_fail_throttled(struct call *c, long retry_after, const char *message);
 
-/* Set key of obj to the RFC 3339 form of ms. Returns 0 or -1. */
-int api_set_time(json_t *obj, const char *key, int64_t ms);
-
 /* customers.c */
 void customers_create(struct call *c);
 void customers_refresh(struct call *c);
 /* New reference: the public fields of customer id, or NULL (not found, error). */
 json_t *customers_json(struct call *c, int64_t id);
+
+/* sessions.c */
+void sessions_create(struct call *c);
+void sessions_list(struct call *c);
+void sessions_get(struct call *c);
+void sessions_messages(struct call *c);
+void sessions_claim(struct call *c);
+void sessions_transfer(struct call *c);
+void sessions_close(struct call *c);
 
 /* auth.c */
 void auth_login(struct call *c);

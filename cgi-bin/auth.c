@@ -15,6 +15,7 @@
 #include "../lib/log.h"
 #include "../lib/password.h"
 #include "../lib/throttle.h"
+#include "../lib/wake.h"
 
 #define BUCKET_USER "login_user"
 #define BUCKET_ADDR "login_addr"
@@ -142,7 +143,7 @@ auth_login(struct call *c)
 		goto out;
 	}
 	reply = json_pack("{s:s,s:o}", "token", token, "agent", agent_json(&a));
-	api_set_time(reply, "expiresAt", expires_at);
+	wire_set_time(reply, "expiresAt", expires_at);
 	http_reply_json(c->req, 200, NULL, reply);
 out:
 	sodium_memzero(token, sizeof(token));
@@ -153,10 +154,14 @@ out:
 void
 auth_logout(struct call *c)
 {
+	struct relay_user user = { c->who.principal, c->who.principal_id };
+
 	if (token_revoke(c->api->db, c->token, c->req->now) == -1) {
 		api_fail_internal(c, "logout");
 		return;
 	}
+	/* Its open WebSocket connections check their token now and end. */
+	relay_wake(c->api->relay, &user, WAKE_RECHECK, NULL, 0);
 	http_reply_json(c->req, 204, NULL, NULL);
 }
 
@@ -173,7 +178,7 @@ auth_me(struct call *c)
 		if ((me = agent_json(&a)) != NULL)
 			json_object_set_new(me, "role", json_string("agent"));
 	}
-	if (me == NULL || api_set_time(me, "expiresAt", c->who.expires_at) == -1) {
+	if (me == NULL || wire_set_time(me, "expiresAt", c->who.expires_at) == -1) {
 		api_fail_internal(c, "me");
 		json_decref(me);
 		return;

@@ -30,7 +30,7 @@ customers_json(struct call *c, int64_t id)
 		meta = json_object();
 	obj = json_pack("{s:I,s:s,s:s,s:o}", "id", (json_int_t)cu.id, "name",
 	    cu.name, "channel", cu.channel, "metadata", meta);
-	if (obj != NULL && api_set_time(obj, "createdAt", cu.created_at) == -1) {
+	if (obj != NULL && wire_set_time(obj, "createdAt", cu.created_at) == -1) {
 		json_decref(obj);
 		obj = NULL;
 	}
@@ -139,7 +139,7 @@ customers_create(struct call *c)
 	}
 	json_object_set_new(reply, "token", json_string(is.token));
 	json_object_set_new(reply, "refreshToken", json_string(is.refresh));
-	api_set_time(reply, "expiresAt", is.expires_at);
+	wire_set_time(reply, "expiresAt", is.expires_at);
 	http_reply_json(c->req, 201, NULL, reply);
 out:
 	sodium_memzero(&is, sizeof(is));
@@ -217,7 +217,7 @@ customers_refresh(struct call *c)
 		goto out;
 	}
 	reply = json_pack("{s:s}", "token", token);
-	api_set_time(reply, "expiresAt", expires_at);
+	wire_set_time(reply, "expiresAt", expires_at);
 	http_reply_json(c->req, 200, NULL, reply);
 out:
 	sodium_memzero(token, sizeof(token));

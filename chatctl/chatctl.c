@@ -18,7 +18,9 @@
 #include "../lib/field.h"
 #include "../lib/migrate.h"
 #include "../lib/password.h"
+#include "../lib/relay.h"
 #include "../lib/token.h"
+#include "../lib/wake.h"
 
 static const char usage_text[] =
     "usage: chatctl [--db PATH] COMMAND\n"
@@ -142,6 +144,22 @@ print_agent(const struct agent *a, void *arg)
 }
 
 /*
+ * Wake the agent's open WebSocket connections so they check their (now
+ * revoked) tokens and end at once. The tokens are revoked already; at worst
+ * the connections find out on their next periodic check.
+ */
+static void
+end_connections(struct db *db, int64_t agent_id)
+{
+	struct relay_user user = { PRINCIPAL_AGENT, agent_id };
+	struct relay *relay = relay_new(db);
+
+	if (relay != NULL)
+		relay_wake(relay, &user, WAKE_RECHECK, NULL, 0);
+	relay_free(relay);
+}
+
+/*
  * disable, enable and passwd: change one agent and, except for enable,
  * revoke its tokens, in one transaction.
  */
@@ -171,7 +189,12 @@ agent_change_cmd(struct db *db, const char *verb, const char *username)
 	if (st != AGENT_OK || (strcmp(verb, "enable") != 0 &&
 	    token_revoke_agent(db, a.id, now) == -1) || db_commit(db) == -1)
 		goto dberr;
-	printf("agent %s: %s done\n", a.username, verb);
+	if (strcmp(verb, "enable") != 0)
+		end_connections(db, a.id);
+	printf("agent %s: %s\n", a.username, strcmp(verb, "passwd") == 0 ?
+	    "password changed; its tokens are revoked" :
+	    strcmp(verb, "disable") == 0 ? "disabled; its tokens are revoked" :
+	    "enabled");
 	rc = 0;
 	goto out;
 dberr:

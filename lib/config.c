@@ -87,6 +87,7 @@ config_load(struct config *cfg, char *err, size_t errsz)
 	    CHAT_DEFAULT_SQL_DIR;
 	cfg->allowed_origins = (v = env("CHAT_ALLOWED_ORIGINS")) != NULL ?
 	    v : "";
+	cfg->log_file = env("CHAT_LOG_FILE");
 	for (i = 0; i < sizeof(int_settings) / sizeof(int_settings[0]); i++)
 		if (load_int(cfg, &int_settings[i], err, errsz) == -1)
 			return -1;

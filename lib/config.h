@@ -14,6 +14,7 @@ struct config {
 	const char *db_path;		/* CHAT_DB */
 	const char *sql_dir;		/* CHAT_SQL_DIR: the migrations */
 	const char *allowed_origins;	/* CHAT_ALLOWED_ORIGINS, "" = same origin */
+	const char *log_file;		/* CHAT_LOG_FILE, NULL = standard error */
 	long customer_token_ttl;	/* CHAT_CUSTOMER_TOKEN_TTL, seconds */
 	long agent_token_ttl;		/* CHAT_AGENT_TOKEN_TTL, seconds */
 	long refresh_token_ttl;		/* CHAT_CUSTOMER_REFRESH_TTL, seconds */

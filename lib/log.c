@@ -8,6 +8,7 @@
 /* Set once at start-up by log_init(); configuration, not state. */
 static const char *log_program = "chat";
 static enum log_level log_max = LOG_INFO;
+static FILE *log_file;	/* NULL: stderr */
 
 static const char *const level_names[] = {
 	[LOG_ERROR] = "error",
@@ -17,10 +18,14 @@ static const char *const level_names[] = {
 };
 
 void
-log_init(const char *program, enum log_level level)
+log_init(const char *program, enum log_level level, const char *path)
 {
 	log_program = program;
 	log_max = level;
+	if (path != NULL && path[0] != '\0' &&
+	    (log_file = fopen(path, "ae")) == NULL)
+		log_msg(LOG_WARN, NULL, "log file %s cannot be opened; logging "
+		    "to standard error", path);
 }
 
 int
@@ -63,6 +68,7 @@ log_msg(enum log_level level, const char *id, const char *fmt, ...)
 {
 	char raw[2048], safe[4096], now[CLOCK_RFC3339_LEN + 1];
 	va_list ap;
+	FILE *out;
 
 	if (level > log_max)
 		return;
@@ -70,10 +76,11 @@ log_msg(enum log_level level, const char *id, const char *fmt, ...)
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
 	escape(safe, sizeof(safe), raw);
-	fprintf(stderr, "%s %s %s %s %s\n", clock_format(clock_now_ms(), now,
+	out = log_file != NULL ? log_file : stderr;
+	fprintf(out, "%s %s %s %s %s\n", clock_format(clock_now_ms(), now,
 	    sizeof(now)), log_program, level_names[level],
 	    id != NULL && id[0] != '\0' ? id : "-", safe);
-	fflush(stderr);
+	fflush(out);
 }
 
 char *

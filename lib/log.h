@@ -18,10 +18,11 @@ enum log_level {
 
 /*
  * Set the program name shown on every line and the most verbose level
- * written. Called once at start-up; before it, the name is "chat" and the
- * level LOG_INFO.
+ * written, and where lines go: the file path, appended to, or standard
+ * error when path is NULL or cannot be opened. Called once at start-up;
+ * before it, the name is "chat", the level LOG_INFO, the file stderr.
  */
-void log_init(const char *program, enum log_level level);
+void log_init(const char *program, enum log_level level, const char *path);
 
 /*
  * Parse "error", "warn", "info" or "debug" into *out.

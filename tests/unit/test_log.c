@@ -46,7 +46,7 @@ log_msg_writes_one_line_in_fixed_field_order(void **state)
 	char line[512];
 
 	(void)state;
-	log_init("chat-test", LOG_INFO);
+	log_init("chat-test", LOG_INFO, NULL);
 	capture(line, sizeof(line), LOG_WARN, "42-7", "login failed");
 	/* TIME PROGRAM LEVEL ID MESSAGE */
 	assert_int_equal(strlen(line), CLOCK_RFC3339_LEN +
@@ -62,7 +62,7 @@ log_msg_escapes_control_characters(void **state)
 	char line[512];
 
 	(void)state;
-	log_init("chat-test", LOG_INFO);
+	log_init("chat-test", LOG_INFO, NULL);
 	capture(line, sizeof(line), LOG_ERROR, NULL, "a\nb\rc\x1b[31m\\");
 	assert_string_equal(line + CLOCK_RFC3339_LEN,
 	    " chat-test error - a\\nb\\x0dc\\x1b[31m\\\\\n");
@@ -74,7 +74,7 @@ log_msg_skips_levels_above_the_configured_one(void **state)
 	char line[512];
 
 	(void)state;
-	log_init("chat-test", LOG_WARN);
+	log_init("chat-test", LOG_WARN, NULL);
 	capture(line, sizeof(line), LOG_INFO, NULL, "chatter");
 	assert_string_equal(line, "");
 }

@@ -1,0 +1,175 @@
+/*
+ * chat-authorizer: the FastCGI authorizer in front of /ws/chat. The web
+ * server asks it about every handshake before anything is upgraded:
+ * 200 lets the request through to websocketd; any other answer goes to
+ * the client as it is, with X-WebSocket-Error-Code and
+ * X-WebSocket-Error-Message and the contract's JSON error body.
+ *
+ *   not a WebSocket upgrade            400 INVALID_REQUEST
+ *   an Origin that is not allowed      403 FORBIDDEN
+ *   no token, or an empty one          401 MISSING_TOKEN
+ *   unknown, expired or revoked token  401 TOKEN_EXPIRED
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sodium.h>
+
+#include "../lib/config.h"
+#include "../lib/db.h"
+#include "../lib/http.h"
+#include "../lib/log.h"
+#include "../lib/query.h"
+#include "../lib/token.h"
+
+/*
+ * A request header. Apache's mod_authnz_fcgi hides Upgrade and rewrites
+ * Connection, so its configuration copies them into WS_UPGRADE and
+ * WS_CONNECTION; those come first.
+ */
+static const char *
+header(struct http_request *req, const char *ws_name, const char *http_name)
+{
+	const char *v = ws_name != NULL ? http_param(req, ws_name) : NULL;
+
+	return v != NULL && v[0] != '\0' ? v : http_param(req, http_name);
+}
+
+/* Whether the comma-separated list holds item (spaces around items ignored), in any case. */
+static int
+list_has(const char *list, const char *item)
+{
+	size_t n = strlen(item);
+	const char *p, *end, *e;
+
+	for (p = list; p != NULL && *p != '\0'; p = *end == ',' ? end + 1 : end) {
+		end = p + strcspn(p, ",");
+		p += strspn(p, " \t");
+		for (e = end; e > p && (e[-1] == ' ' || e[-1] == '\t'); e--)
+			;
+		if ((size_t)(e - p) == n && strncasecmp(p, item, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+is_upgrade(struct http_request *req)
+{
+	const char *version = http_param(req, "HTTP_SEC_WEBSOCKET_VERSION");
+	const char *key = http_param(req, "HTTP_SEC_WEBSOCKET_KEY");
+
+	return strcmp(req->method, "GET") == 0 &&
+	    list_has(header(req, "WS_UPGRADE", "HTTP_UPGRADE"), "websocket") &&
+	    list_has(header(req, "WS_CONNECTION", "HTTP_CONNECTION"), "upgrade") &&
+	    key != NULL && key[0] != '\0' && version != NULL &&
+	    strcmp(version, "13") == 0;
+}
+
+/* The host[:port] part of an origin such as https://host:port. */
+static const char *
+origin_host(const char *origin)
+{
+	const char *p = strstr(origin, "://");
+
+	return p != NULL ? p + 3 : origin;
+}
+
+/*
+ * Browsers send Origin; other clients need not. With no list, only the
+ * page's own site may connect; with CHAT_ALLOWED_ORIGINS, exactly those.
+ */
+static int
+origin_allowed(struct http_request *req, const char *allowed)
+{
+	const char *origin = http_param(req, "HTTP_ORIGIN");
+	const char *host = http_param(req, "HTTP_HOST");
+
+	if (origin == NULL || origin[0] == '\0')
+		return 1;
+	if (allowed[0] == '\0')
+		return host != NULL && strcasecmp(origin_host(origin), host) == 0;
+	return list_has(allowed, origin);
+}
+
+/* The refusal: status and body from code, and the two X-WebSocket-Error headers. */
+static void
+refuse(struct http_request *req, enum error_code code, const char *message)
+{
+	char headers[512];
+
+	snprintf(headers, sizeof(headers), "X-WebSocket-Error-Code: %s\r\n"
+	    "X-WebSocket-Error-Message: %s\r\n", error_name(code), message);
+	http_reply_error(req, code, headers, "%s", message);
+}
+
+static void
+authorize(struct http_request *req, const struct config *cfg, struct db *db)
+{
+	struct token_info who;
+	char token[512];
+
+	if (!is_upgrade(req)) {
+		refuse(req, ERROR_INVALID_REQUEST, "Invalid request: a WebSocket "
+		    "upgrade (GET with Upgrade: websocket) is expected");
+		return;
+	}
+	if (!origin_allowed(req, cfg->allowed_origins)) {
+		refuse(req, ERROR_FORBIDDEN, "Origin is not allowed");
+		return;
+	}
+	query_param(req->query, "token", token, sizeof(token));
+	if (token[0] == '\0') {
+		refuse(req, ERROR_MISSING_TOKEN, "Token is missing, please add "
+		    "the token parameter to the URL");
+		return;
+	}
+	switch (token_verify(db, token, TOKEN_ACCESS, req->now, &who)) {
+	case TOKEN_OK:
+		FCGX_PutS("Status: 200 OK\r\n\r\n", req->fcgi.out);
+		break;
+	case TOKEN_INVALID:
+		refuse(req, ERROR_TOKEN_EXPIRED, "Token is invalid or expired, "
+		    "please obtain a new one");
+		break;
+	default:
+		log_msg(LOG_ERROR, req->id, "token check: %s", db_errmsg(db));
+		refuse(req, ERROR_INTERNAL, "Internal error");
+	}
+	sodium_memzero(token, sizeof(token));
+}
+
+int
+main(void)
+{
+	struct http_request req;
+	struct config cfg;
+	struct db *db;
+	unsigned long seq;
+	char err[512];
+
+	signal(SIGPIPE, SIG_IGN);
+	if (config_load(&cfg, err, sizeof(err)) == -1) {
+		log_msg(LOG_ERROR, NULL, "chat-authorizer: %s", err);
+		return 1;
+	}
+	log_init("chat-authorizer", cfg.log_level, cfg.log_file);
+	if (sodium_init() < 0 || (db = db_open(&cfg, 0, err, sizeof(err))) ==
+	    NULL) {
+		log_msg(LOG_ERROR, NULL, "%s", err);
+		return 1;
+	}
+	if (http_request_init(&req, 0) == -1) {
+		log_msg(LOG_ERROR, NULL, "FastCGI: cannot start");
+		db_close(db);
+		return 1;
+	}
+	for (seq = 1; http_accept(&req, seq) == 0; seq++) {
+		authorize(&req, &cfg, db);
+		http_finish(&req);
+	}
+	db_close(db);
+	return 0;
+}

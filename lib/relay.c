@@ -1,0 +1,445 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "relay.h"
+#include "wake.h"
+
+/* Session-change rows are live only; older ones are deleted. */
+#define SESSION_EVENT_KEEP_MS (10 * 60 * 1000)
+
+enum stmt {
+	STMT_INSTANCE,
+	STMT_CONNECT,
+	STMT_DISCONNECT,
+	STMT_DELETE_SOCKET,
+	STMT_USER_SOCKETS,
+	STMT_AGENT_SOCKETS,
+	STMT_ONLINE_AGENTS,
+	STMT_NOTE,
+	STMT_NOTE_BACKLOG,
+	STMT_PRUNE_EVENTS,
+	STMT_FETCH,
+	STMT_FETCH_OFFLINE,
+	STMT_CURSOR,
+	STMT_MARK,
+	STMT__MAX
+};
+
+static const char *const stmts[STMT__MAX] = {
+	[STMT_INSTANCE] = "SELECT value FROM settings WHERE key = 'instance'",
+	[STMT_CONNECT] =
+	    "INSERT INTO connections (user_type, user_id, socket, pid, address,"
+	    " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+	[STMT_DISCONNECT] = "DELETE FROM connections WHERE id = ?",
+	[STMT_DELETE_SOCKET] = "DELETE FROM connections WHERE socket = ?",
+	[STMT_USER_SOCKETS] =
+	    "SELECT socket FROM connections WHERE user_type = ? AND user_id = ?",
+	[STMT_AGENT_SOCKETS] =
+	    "SELECT socket FROM connections WHERE user_type = 'agent'",
+	[STMT_ONLINE_AGENTS] =
+	    "SELECT DISTINCT user_id FROM connections WHERE user_type = 'agent'",
+	[STMT_NOTE] =
+	    "INSERT INTO deliveries (user_type, user_id, message_id, session_id,"
+	    " delivered_at, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+	[STMT_NOTE_BACKLOG] =
+	    "INSERT INTO deliveries (user_type, user_id, message_id, session_id,"
+	    " created_at) SELECT 'agent', ?, id, session_id, ? FROM messages"
+	    " WHERE session_id = ? ORDER BY id",
+	[STMT_PRUNE_EVENTS] =
+	    "DELETE FROM deliveries WHERE message_id IS NULL AND created_at < ?",
+	[STMT_FETCH] =
+	    "SELECT id, message_id, session_id FROM deliveries"
+	    " WHERE user_type = ? AND user_id = ? AND id > ? ORDER BY id LIMIT ?",
+	[STMT_FETCH_OFFLINE] =
+	    "SELECT id, message_id, session_id FROM deliveries"
+	    " WHERE user_type = ? AND user_id = ? AND id > ?"
+	    " AND delivered_at IS NULL AND message_id IS NOT NULL"
+	    " ORDER BY id LIMIT ?",
+	[STMT_CURSOR] =
+	    "SELECT max(id) FROM deliveries WHERE user_type = ? AND user_id = ?",
+	[STMT_MARK] =
+	    "UPDATE deliveries SET delivered_at = ? WHERE user_type = ?"
+	    " AND user_id = ? AND id <= ? AND delivered_at IS NULL"
+	    " AND message_id IS NOT NULL",
+};
+
+struct relay {
+	struct db *db;
+	int sender;			/* the socket wake-ups go out of */
+	char instance[64];
+	struct relay_user *noted;	/* users to wake at the next flush */
+	size_t nnoted, cap;
+};
+
+static const char *
+type_name(enum principal type)
+{
+	return type == PRINCIPAL_AGENT ? "agent" : "customer";
+}
+
+struct relay *
+relay_new(struct db *db)
+{
+	struct relay *r = calloc(1, sizeof(*r));
+	sqlite3_stmt *s;
+
+	if (r == NULL)
+		return NULL;
+	r->db = db;
+	r->sender = -1;
+	if ((s = db_stmt(db, stmts[STMT_INSTANCE])) == NULL)
+		goto fail;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		db_column_copy(s, 0, r->instance, sizeof(r->instance));
+	db_done(s);
+	if (r->instance[0] == '\0' || (r->sender = wake_sender()) == -1)
+		goto fail;
+	return r;
+fail:
+	relay_free(r);
+	return NULL;
+}
+
+void
+relay_free(struct relay *r)
+{
+	if (r == NULL)
+		return;
+	if (r->sender != -1)
+		close(r->sender);
+	free(r->noted);
+	free(r);
+}
+
+const char *
+relay_instance(struct relay *r)
+{
+	return r->instance;
+}
+
+static int
+run(sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+
+	db_done(s);
+	return rc;
+}
+
+int
+relay_connect(struct relay *r, const struct relay_user *user,
+    const char *wake_name, pid_t pid, const char *address, int64_t now,
+    int64_t *conn_id)
+{
+	sqlite3_stmt *s = db_stmt(r->db, stmts[STMT_CONNECT]);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, type_name(user->type), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, user->id);
+	sqlite3_bind_text(s, 3, wake_name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, pid);
+	sqlite3_bind_text(s, 5, address, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, now);
+	if (run(s) == -1)
+		return -1;
+	*conn_id = sqlite3_last_insert_rowid(db_handle(r->db));
+	return 0;
+}
+
+int
+relay_disconnect(struct relay *r, int64_t conn_id)
+{
+	sqlite3_stmt *s = db_stmt(r->db, stmts[STMT_DISCONNECT]);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, conn_id);
+	return run(s);
+}
+
+/* A list of socket names read from the database. */
+struct names {
+	char (*name)[WAKE_NAME_LEN + 1];
+	size_t n;
+};
+
+/* Read every socket name s yields (bound by the caller). Returns 0 or -1. */
+static int
+read_names(sqlite3_stmt *s, struct names *out)
+{
+	void *grown;
+	int rc;
+
+	out->name = NULL;
+	out->n = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((grown = realloc(out->name, (out->n + 1) *
+		    sizeof(*out->name))) == NULL)
+			break;
+		out->name = grown;
+		db_column_copy(s, 0, out->name[out->n++], sizeof(*out->name));
+	}
+	db_done(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Wake every name of list; delete the rows of those that are gone. */
+static int
+wake_names(struct relay *r, const struct names *list, char kind,
+    const char *payload, size_t len)
+{
+	sqlite3_stmt *s;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < list->n; i++) {
+		if (wake_send(r->sender, r->instance, list->name[i], kind,
+		    payload, len) != WAKE_GONE)
+			continue;
+		if ((s = db_stmt(r->db, stmts[STMT_DELETE_SOCKET])) == NULL) {
+			rc = -1;
+			continue;
+		}
+		sqlite3_bind_text(s, 1, list->name[i], -1, SQLITE_STATIC);
+		if (run(s) == -1)
+			rc = -1;
+	}
+	return rc;
+}
+
+int
+relay_wake(struct relay *r, const struct relay_user *user, char kind,
+    const char *payload, size_t len)
+{
+	sqlite3_stmt *s = db_stmt(r->db, stmts[STMT_USER_SOCKETS]);
+	struct names list;
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, type_name(user->type), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, user->id);
+	rc = read_names(s, &list);
+	if (wake_names(r, &list, kind, payload, len) == -1)
+		rc = -1;
+	free(list.name);
+	return rc;
+}
+
+int
+relay_prune_agents(struct relay *r)
+{
+	sqlite3_stmt *s = db_stmt(r->db, stmts[STMT_AGENT_SOCKETS]);
+	struct names list;
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	rc = read_names(s, &list);
+	if (wake_names(r, &list, WAKE_PROBE, NULL, 0) == -1)
+		rc = -1;
+	free(list.name);
+	return rc;
+}
+
+/* Remember user for the next flush, once. */
+static int
+note_user(struct relay *r, enum principal type, int64_t id)
+{
+	struct relay_user *grown;
+	size_t i;
+
+	for (i = 0; i < r->nnoted; i++)
+		if (r->noted[i].type == type && r->noted[i].id == id)
+			return 0;
+	if (r->nnoted == r->cap) {
+		r->cap = r->cap == 0 ? 8 : r->cap * 2;
+		if ((grown = realloc(r->noted, r->cap * sizeof(*grown))) == NULL)
+			return -1;
+		r->noted = grown;
+	}
+	r->noted[r->nnoted].type = type;
+	r->noted[r->nnoted].id = id;
+	r->nnoted++;
+	return 0;
+}
+
+/* One deliveries row; delivered (ms) 0 leaves it pending. */
+static int
+note(struct relay *r, enum principal type, int64_t user_id,
+    int64_t message_id, int64_t session_id, int64_t delivered, int64_t now)
+{
+	sqlite3_stmt *s = db_stmt(r->db, stmts[STMT_NOTE]);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, type_name(type), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, user_id);
+	if (message_id > 0)
+		sqlite3_bind_int64(s, 3, message_id);
+	sqlite3_bind_int64(s, 4, session_id);
+	if (delivered > 0)
+		sqlite3_bind_int64(s, 5, delivered);
+	sqlite3_bind_int64(s, 6, now);
+	if (run(s) == -1)
+		return -1;
+	return note_user(r, type, user_id);
+}
+
+int
+relay_note_message(struct relay *r, const struct session *s,
+    const struct message *m, int64_t now)
+{
+	int by_customer = m->sender_type == SENDER_CUSTOMER;
+	int by_agent = m->sender_type == SENDER_AGENT;
+
+	if (note(r, PRINCIPAL_CUSTOMER, s->customer_id, m->id, s->id,
+	    by_customer ? now : 0, now) == -1)
+		return -1;
+	if (s->agent_id != 0 && note(r, PRINCIPAL_AGENT, s->agent_id, m->id,
+	    s->id, by_agent && m->sender_id == s->agent_id ? now : 0, now) == -1)
+		return -1;
+	return 0;
+}
+
+int
+relay_note_session(struct relay *r, const struct session *s,
+    int64_t also_agent, int all_agents, int64_t now)
+{
+	sqlite3_stmt *q;
+	int64_t *agents = NULL, *grown, id;
+	size_t n = 0, i;
+	int rc = -1;
+
+	if (all_agents) {
+		if ((q = db_stmt(r->db, stmts[STMT_ONLINE_AGENTS])) == NULL)
+			return -1;
+		while (sqlite3_step(q) == SQLITE_ROW) {
+			if ((grown = realloc(agents, (n + 1) * sizeof(*agents))) ==
+			    NULL)
+				break;
+			agents = grown;
+			agents[n++] = sqlite3_column_int64(q, 0);
+		}
+		db_done(q);
+	}
+	if (note(r, PRINCIPAL_CUSTOMER, s->customer_id, 0, s->id, 0, now) == -1)
+		goto out;
+	for (i = 0; i < n + 2; i++) {
+		id = i == 0 ? s->agent_id : i == 1 ? also_agent : agents[i - 2];
+		if (id == 0 || (i > 0 && id == s->agent_id) ||
+		    (i > 1 && id == also_agent))
+			continue;
+		if (note(r, PRINCIPAL_AGENT, id, 0, s->id, 0, now) == -1)
+			goto out;
+	}
+	if ((q = db_stmt(r->db, stmts[STMT_PRUNE_EVENTS])) == NULL)
+		goto out;
+	sqlite3_bind_int64(q, 1, now - SESSION_EVENT_KEEP_MS);
+	rc = run(q);
+out:
+	free(agents);
+	return rc;
+}
+
+int
+relay_note_backlog(struct relay *r, const struct session *s,
+    int64_t agent_id, int64_t now)
+{
+	sqlite3_stmt *q = db_stmt(r->db, stmts[STMT_NOTE_BACKLOG]);
+
+	if (q == NULL)
+		return -1;
+	sqlite3_bind_int64(q, 1, agent_id);
+	sqlite3_bind_int64(q, 2, now);
+	sqlite3_bind_int64(q, 3, s->id);
+	if (run(q) == -1)
+		return -1;
+	return note_user(r, PRINCIPAL_AGENT, agent_id);
+}
+
+void
+relay_flush(struct relay *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nnoted; i++)
+		relay_wake(r, &r->noted[i], WAKE_DELIVER, NULL, 0);
+	r->nnoted = 0;
+}
+
+void
+relay_forget(struct relay *r)
+{
+	r->nnoted = 0;
+}
+
+static void
+bind_user(sqlite3_stmt *s, const struct relay_user *user)
+{
+	sqlite3_bind_text(s, 1, type_name(user->type), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, user->id);
+}
+
+int
+relay_fetch(struct relay *r, const struct relay_user *user, int64_t after,
+    int limit, int offline_only, int (*fn)(const struct relay_item *, void *),
+    void *arg)
+{
+	sqlite3_stmt *s = db_stmt(r->db, stmts[offline_only ?
+	    STMT_FETCH_OFFLINE : STMT_FETCH]);
+	struct relay_item item;
+	int rc, n = 0;
+
+	if (s == NULL)
+		return -1;
+	bind_user(s, user);
+	sqlite3_bind_int64(s, 3, after);
+	sqlite3_bind_int(s, 4, limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		item.id = sqlite3_column_int64(s, 0);
+		item.message_id = sqlite3_column_int64(s, 1);
+		item.session_id = sqlite3_column_int64(s, 2);
+		n++;
+		if (fn(&item, arg) == -1) {
+			db_done(s);
+			return -1;
+		}
+	}
+	db_done(s);
+	return rc == SQLITE_DONE ? n : -1;
+}
+
+int
+relay_cursor(struct relay *r, const struct relay_user *user, int64_t *cursor)
+{
+	sqlite3_stmt *s = db_stmt(r->db, stmts[STMT_CURSOR]);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	bind_user(s, user);
+	rc = sqlite3_step(s);
+	*cursor = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	db_done(s);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int
+relay_mark_delivered(struct relay *r, const struct relay_user *user,
+    int64_t upto, int64_t now)
+{
+	sqlite3_stmt *s = db_stmt(r->db, stmts[STMT_MARK]);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_text(s, 2, type_name(user->type), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, user->id);
+	sqlite3_bind_int64(s, 4, upto);
+	return run(s);
+}

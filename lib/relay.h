@@ -1,0 +1,122 @@
+#ifndef CHAT_RELAY_H
+#define CHAT_RELAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "message.h"
+#include "session.h"
+#include "token.h"
+
+struct db;
+
+/*
+ * The relay: who is to be told what, and waking them. Inside a transaction
+ * a writer notes deliveries (rows of the deliveries table: a message or a
+ * session change for a user); after the commit, relay_flush() wakes every
+ * open connection of those users (lib/wake). A connection reads what is
+ * new for it with one indexed query, from its cursor on.
+ *
+ * This and lib/wake are the whole interface between writers and readers,
+ * so another store with its own notifications could stand in for them.
+ */
+struct relay;
+
+/* A user: a customer or an agent. */
+struct relay_user {
+	enum principal type;
+	int64_t id;
+};
+
+/* One delivery: a message (message_id > 0) or a change of session_id. */
+struct relay_item {
+	int64_t id;		/* the cursor */
+	int64_t message_id;	/* 0 for a session change */
+	int64_t session_id;
+};
+
+/*
+ * The relay of db (borrowed for the relay's life). Returns one the caller
+ * frees with relay_free(), or NULL on a database or socket error.
+ */
+struct relay *relay_new(struct db *db);
+
+/* Free relay; relay_free(NULL) is a no-op. */
+void relay_free(struct relay *relay);
+
+/* This database's instance name, borrowed for the relay's life. */
+const char *relay_instance(struct relay *relay);
+
+/*
+ * Register an open connection of user that listens under wake_name.
+ * *conn_id (output) is its id. Returns 0 or -1.
+ */
+int relay_connect(struct relay *relay, const struct relay_user *user,
+    const char *wake_name, pid_t pid, const char *address, int64_t now,
+    int64_t *conn_id);
+
+/* Forget a connection. Returns 0 or -1. */
+int relay_disconnect(struct relay *relay, int64_t conn_id);
+
+/*
+ * Ask every agent connection whether it is alive and delete the rows of
+ * the dead ones, so presence and routing see only live agents.
+ * Returns 0 or -1.
+ */
+int relay_prune_agents(struct relay *relay);
+
+/*
+ * In the caller's transaction: the message m of session s is for its
+ * customer and its agent. The sender's own row counts as delivered (the
+ * sending connection got an ack); its other connections still get it.
+ */
+int relay_note_message(struct relay *relay, const struct session *s,
+    const struct message *m, int64_t now);
+
+/*
+ * In the caller's transaction: session s changed. Tell its customer, its
+ * agent, also_agent (0: none, e.g. the agent it was transferred from) and,
+ * when all_agents, every agent online. Returns 0 or -1.
+ */
+int relay_note_session(struct relay *relay, const struct session *s,
+    int64_t also_agent, int all_agents, int64_t now);
+
+/*
+ * In the caller's transaction: every message of session s so far is now
+ * also for agent_id (who claimed it). Returns 0 or -1.
+ */
+int relay_note_backlog(struct relay *relay, const struct session *s,
+    int64_t agent_id, int64_t now);
+
+/* After a commit: wake the connections of every user noted since the last flush. */
+void relay_flush(struct relay *relay);
+
+/* After a rollback: forget what was noted. */
+void relay_forget(struct relay *relay);
+
+/*
+ * Send kind and payload (len bytes) to every open connection of user now,
+ * deleting the rows of dead ones. Returns 0 or -1.
+ */
+int relay_wake(struct relay *relay, const struct relay_user *user, char kind,
+    const char *payload, size_t len);
+
+/*
+ * Call fn for the user's deliveries after cursor `after`, oldest first, at
+ * most limit. With offline_only, only messages no connection has had.
+ * Returns the number of items, or -1 (also when fn returns -1).
+ */
+int relay_fetch(struct relay *relay, const struct relay_user *user,
+    int64_t after, int limit, int offline_only,
+    int (*fn)(const struct relay_item *, void *), void *arg);
+
+/* The user's newest delivery id into *cursor (0 when none). Returns 0 or -1. */
+int relay_cursor(struct relay *relay, const struct relay_user *user,
+    int64_t *cursor);
+
+/* Mark the user's messages up to cursor upto as delivered at now. Returns 0 or -1. */
+int relay_mark_delivered(struct relay *relay, const struct relay_user *user,
+    int64_t upto, int64_t now);
+
+#endif

@@ -1,0 +1,86 @@
+#ifndef CHAT_SESSION_H
+#define CHAT_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "customer.h"
+
+struct db;
+
+#define SESSION_SUBJECT_MAX 200	/* characters */
+
+enum session_state {
+	SESSION_QUEUED,
+	SESSION_ACTIVE,
+	SESSION_CLOSED
+};
+
+/* A session as stored, with its customer's name. */
+struct session {
+	int64_t id;
+	int64_t customer_id;
+	char customer_name[CUSTOMER_NAME_MAX * 4 + 1];
+	int64_t agent_id;	/* 0 while queued */
+	enum session_state state;
+	char channel[CUSTOMER_CHANNEL_MAX + 1];
+	char subject[SESSION_SUBJECT_MAX * 4 + 1];
+	int has_subject;
+	int64_t created_at;
+	int64_t closed_at;	/* 0 while open */
+};
+
+enum session_status {
+	SESSION_OK = 0,
+	SESSION_NOT_FOUND,
+	SESSION_CONFLICT,	/* not in the state the change needs */
+	SESSION_ERROR		/* a database error */
+};
+
+/* "queued", "active" or "closed". Static. */
+const char *session_state_name(enum session_state state);
+
+/* Parse a state name into *out. Returns 0, or -1 for any other text. */
+int session_state_parse(const char *name, enum session_state *out);
+
+/* Load session id into *out. */
+enum session_status session_get(struct db *db, int64_t id, struct session *out);
+
+/* Load the customer's open (queued or active) session into *out, if any. */
+enum session_status session_find_open(struct db *db, int64_t customer_id,
+    struct session *out);
+
+/*
+ * Store a new session for the customer, assigned to agent_id (0: queued),
+ * and load it into *out. SESSION_CONFLICT when the customer has an open
+ * session already.
+ */
+enum session_status session_create(struct db *db, int64_t customer_id,
+    const char *subject, int64_t agent_id, int64_t now, struct session *out);
+
+/*
+ * Call fn for each session the user sees, oldest first: a customer its
+ * own; an agent its own and every queued one. state < 0 means any state.
+ * Stops with SESSION_ERROR if fn returns -1.
+ */
+enum session_status session_each(struct db *db, int is_agent, int64_t user_id,
+    int state, int (*fn)(const struct session *, void *), void *arg);
+
+/* Assign the queued session to agent_id. SESSION_CONFLICT unless it is queued. */
+enum session_status session_claim(struct db *db, int64_t id, int64_t agent_id);
+
+/* Move the active session to agent_id. SESSION_CONFLICT unless it is active. */
+enum session_status session_transfer(struct db *db, int64_t id,
+    int64_t agent_id);
+
+/* Close the session at now. SESSION_CONFLICT when it is closed already. */
+enum session_status session_close(struct db *db, int64_t id, int64_t now);
+
+/*
+ * The enabled agent with a live connection and the fewest active
+ * sessions into *agent_id (0 when none is online). Dead connections must
+ * have been pruned before (relay_prune_agents()).
+ */
+enum session_status session_pick_agent(struct db *db, int64_t *agent_id);
+
+#endif

@@ -1,0 +1,28 @@
+#ifndef CHAT_WIRE_H
+#define CHAT_WIRE_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "message.h"
+#include "session.h"
+
+/*
+ * The JSON shapes of the wire contract that REST replies and WebSocket
+ * frames share. Each returns a new reference, or NULL when out of memory.
+ */
+
+/* {"id","sessionId","senderType","senderId","text","clientMsgId","createdAt"} */
+json_t *wire_message(const struct message *m);
+
+/* {"id","customerId","customerName","agentId","status","channel","subject","createdAt","closedAt"} */
+json_t *wire_session(const struct session *s);
+
+/* Set key of obj to ms as an RFC 3339 UTC time, or null for ms <= 0. Returns 0 or -1. */
+int wire_set_time(json_t *obj, const char *key, int64_t ms);
+
+/* A new JSON integer for id, or null for id <= 0. */
+json_t *wire_id(int64_t id);
+
+#endif

@@ -1,0 +1,65 @@
+#ifndef CHAT_HANDLER_H
+#define CHAT_HANDLER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "../lib/config.h"
+#include "../lib/db.h"
+#include "../lib/error.h"
+#include "../lib/message.h"
+#include "../lib/relay.h"
+#include "../lib/token.h"
+
+/*
+ * chat-ws: the program websocketd starts for each WebSocket connection.
+ * Frames from the client arrive as lines on standard input; frames to the
+ * client go out as lines on standard output. main.c runs the connection
+ * (token check, offline messages, the poll loop, deliveries); frames.c
+ * handles what the client sends.
+ */
+
+#define HANDLER_LINE_MAX 65536	/* longest client frame, bytes */
+
+/* One connection, alive for the life of the process. */
+struct conn {
+	struct config cfg;
+	struct db *db;
+	struct relay *relay;
+	struct relay_user user;
+	struct token_info who;
+	const char *token;		/* borrowed from the environment */
+	int64_t id;			/* in the connections table; 0 before */
+	int wake_fd;
+	char wake_name[32];
+	char log_id[48];
+	int64_t cursor;			/* the last delivery sent */
+	struct message *scratch;	/* one message being read or sent */
+	double allowance;		/* the message rate limit's bucket */
+	int64_t allowance_at;
+	int64_t typing_at;		/* when typing was last passed on */
+	char in[HANDLER_LINE_MAX + 1];
+	size_t inlen;
+	int discarding;			/* skipping the rest of an overlong line */
+};
+
+/*
+ * Write frame (borrowed) as one line on standard output, unflushed.
+ * Returns 0, or -1 when the client is gone.
+ */
+int conn_send(struct conn *c, json_t *frame);
+
+/* Write an error frame (code, message, client_msg_id or NULL). Returns 0 or -1. */
+int conn_send_error(struct conn *c, enum error_code code,
+    const char *client_msg_id, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/*
+ * Handle one line the client sent. Returns 0, or -1 when the connection
+ * must end (the client is gone, or the database failed).
+ */
+int frames_handle(struct conn *c, const char *line, size_t len);
+
+#endif
