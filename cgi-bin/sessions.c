@@ -54,15 +54,15 @@ reply_session(struct call *c, int status, const struct session *s)
 }
 
 /*
- * Load the session of the path's {id} that the caller may see, or reply
- * 404, 403 or 500 and return -1.
+ * Load the session of the path's {id}, or reply 404 or 500 and return -1.
+ * With check, one the caller may see, else 403 too.
  */
 static int
-load_visible(struct call *c, struct session *s)
+load(struct call *c, struct session *s, int check)
 {
 	switch (session_get(c->api->db, c->ids[0], s)) {
 	case SESSION_OK:
-		if (may_see(c, s))
+		if (!check || may_see(c, s))
 			return 0;
 		http_reply_error(c->req, ERROR_FORBIDDEN, NULL,
 		    "session %lld is not yours", (long long)c->ids[0]);
@@ -132,7 +132,8 @@ sessions_create(struct call *c)
 		goto out;
 	}
 	if (st != SESSION_NOT_FOUND || relay_prune_agents(c->api->relay) == -1 ||
-	    session_pick_agent(db, &agent_id) != SESSION_OK ||
+	    session_pick_agent(db, c->api->cfg->agent_max_active, &agent_id) !=
+	    SESSION_OK ||
 	    session_create(db, c->who.principal_id, subject, agent_id,
 	    c->req->now, &s) != SESSION_OK ||
 	    relay_note_session(c->api->relay, &s, 0, agent_id == 0,
@@ -190,7 +191,7 @@ sessions_get(struct call *c)
 {
 	struct session s;
 
-	if (load_visible(c, &s) == 0)
+	if (load(c, &s, 1) == 0)
 		reply_session(c, 200, &s);
 }
 
@@ -232,7 +233,7 @@ sessions_messages(struct call *c)
 	json_t *list = NULL, *reply;
 	int has_more;
 
-	if (load_visible(c, &s) == -1 ||
+	if (load(c, &s, 1) == -1 ||
 	    query_int(c, "after", 0, INT64_MAX, 0, &after) == -1 ||
 	    query_int(c, "before", 1, INT64_MAX, 0, &before) == -1 ||
 	    query_int(c, "limit", 1, PAGE_MAX, PAGE_DEFAULT, &limit) == -1)
@@ -260,7 +261,8 @@ sessions_claim(struct call *c)
 	enum session_status st;
 	struct session s;
 
-	if (load_visible(c, &s) == -1)
+	/* Any agent may try: a session someone else has is a conflict, not a secret. */
+	if (load(c, &s, 0) == -1)
 		return;
 	if (db_begin(db) == -1)
 		goto dberr;
@@ -318,7 +320,7 @@ sessions_transfer(struct call *c)
 	struct session s;
 	int64_t to;
 
-	if (load_visible(c, &s) == -1)
+	if (load(c, &s, 1) == -1)
 		return;
 	if (s.agent_id != c->who.principal_id) {
 		http_reply_error(c->req, ERROR_FORBIDDEN, NULL, "only the agent "
@@ -355,7 +357,7 @@ sessions_close(struct call *c)
 	struct session s;
 	int was_queued;
 
-	if (load_visible(c, &s) == -1)
+	if (load(c, &s, 1) == -1)
 		return;
 	if (is_agent(c) && s.agent_id != c->who.principal_id) {
 		http_reply_error(c->req, ERROR_FORBIDDEN, NULL, "session %lld is "

@@ -260,10 +260,11 @@ main(int argc, char **argv)
 
 	if (take_db_option(&argc, argv) == -1)
 		return fail("--db needs a path");
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0) {
-		fputs(usage_text, argc < 2 ? stderr : stdout);
-		return argc < 2 ? 1 : 0;
+	if (argc < 2)
+		return fail("a command is missing (see chatctl --help)");
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(usage_text, stdout);
+		return 0;
 	}
 	if (config_load(&cfg, err, sizeof(err)) == -1)
 		return fail("%s", err);

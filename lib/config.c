@@ -40,6 +40,10 @@ static const struct int_setting int_settings[] = {
 	    65536, 8192, 16777216 },
 	{ "CHAT_DB_BUSY_TIMEOUT", offsetof(struct config, busy_timeout),
 	    5000, 0, 600000 },
+	{ "CHAT_AGENT_MAX_ACTIVE", offsetof(struct config, agent_max_active),
+	    5, 0, 10000 },
+	{ "CHAT_WS_RATE", offsetof(struct config, ws_rate),
+	    10, 0, 100000 },
 };
 
 /* The variable's value, or NULL when it is unset or empty. */

@@ -25,6 +25,8 @@ struct config {
 	long customer_create_window;	/* CHAT_CUSTOMER_CREATE_WINDOW, seconds */
 	long max_body;			/* CHAT_MAX_BODY, bytes */
 	long busy_timeout;		/* CHAT_DB_BUSY_TIMEOUT, milliseconds */
+	long agent_max_active;		/* CHAT_AGENT_MAX_ACTIVE, sessions routed to one agent, 0 = no limit */
+	long ws_rate;			/* CHAT_WS_RATE, messages/s per connection, 0 = no limit */
 	int sync_full;			/* CHAT_DB_SYNC: 0 "normal", 1 "full" */
 	enum log_level log_level;	/* CHAT_LOG_LEVEL */
 };

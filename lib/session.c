@@ -42,11 +42,12 @@ static const char *const stmts[STMT__MAX] = {
 	[STMT_CLOSE] = "UPDATE sessions SET status = 'closed', closed_at = ?"
 	    " WHERE id = ? AND status <> 'closed'",
 	[STMT_PICK_AGENT] =
-	    "SELECT a.id FROM agents a WHERE a.disabled_at IS NULL"
+	    "SELECT id FROM (SELECT a.id, (SELECT count(*) FROM sessions s"
+	    "  WHERE s.agent_id = a.id AND s.status = 'active') AS load"
+	    " FROM agents a WHERE a.disabled_at IS NULL"
 	    " AND EXISTS (SELECT 1 FROM connections k"
-	    "  WHERE k.user_type = 'agent' AND k.user_id = a.id)"
-	    " ORDER BY (SELECT count(*) FROM sessions s"
-	    "  WHERE s.agent_id = a.id AND s.status = 'active'), a.id LIMIT 1",
+	    "  WHERE k.user_type = 'agent' AND k.user_id = a.id))"
+	    " WHERE ?1 = 0 OR load < ?1 ORDER BY load, id LIMIT 1",
 };
 
 static const char *const state_names[] = {
@@ -222,7 +223,7 @@ session_close(struct db *db, int64_t id, int64_t now)
 }
 
 enum session_status
-session_pick_agent(struct db *db, int64_t *agent_id)
+session_pick_agent(struct db *db, long max_active, int64_t *agent_id)
 {
 	sqlite3_stmt *s = db_stmt(db, stmts[STMT_PICK_AGENT]);
 	int rc;
@@ -230,6 +231,7 @@ session_pick_agent(struct db *db, int64_t *agent_id)
 	*agent_id = 0;
 	if (s == NULL)
 		return SESSION_ERROR;
+	sqlite3_bind_int64(s, 1, max_active);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		*agent_id = sqlite3_column_int64(s, 0);

@@ -78,9 +78,11 @@ enum session_status session_close(struct db *db, int64_t id, int64_t now);
 
 /*
  * The enabled agent with a live connection and the fewest active
- * sessions into *agent_id (0 when none is online). Dead connections must
+ * sessions, fewer than max_active (0: no limit), into *agent_id (0 when
+ * there is none: the session waits in the queue). Dead connections must
  * have been pruned before (relay_prune_agents()).
  */
-enum session_status session_pick_agent(struct db *db, int64_t *agent_id);
+enum session_status session_pick_agent(struct db *db, long max_active,
+    int64_t *agent_id);
 
 #endif

@@ -13,21 +13,30 @@
 #include "../lib/wake.h"
 #include "../lib/wire.h"
 
-/* Sustained messages per second per connection, and the burst allowed. */
-#define RATE_PER_SECOND 10.0
-#define RATE_BURST 30.0
+/* The burst allowed above the sustained rate (CHAT_WS_RATE), in seconds of it. */
+#define RATE_BURST_SECONDS 3.0
 /* Typing is passed on at most this often per connection. */
 #define TYPING_EVERY_MS 300
+
+void
+frames_start(struct conn *c)
+{
+	c->allowance = (double)c->cfg.ws_rate * RATE_BURST_SECONDS;
+	c->allowance_at = clock_now_ms();
+}
 
 /* Take one message from the bucket; 0 if allowed, -1 if over the rate. */
 static int
 rate_take(struct conn *c, int64_t now)
 {
-	c->allowance += (double)(now - c->allowance_at) / 1000.0 *
-	    RATE_PER_SECOND;
+	double rate = (double)c->cfg.ws_rate, burst = rate * RATE_BURST_SECONDS;
+
+	if (c->cfg.ws_rate == 0)
+		return 0;
+	c->allowance += (double)(now - c->allowance_at) / 1000.0 * rate;
 	c->allowance_at = now;
-	if (c->allowance > RATE_BURST)
-		c->allowance = RATE_BURST;
+	if (c->allowance > burst)
+		c->allowance = burst;
 	if (c->allowance < 1.0)
 		return -1;
 	c->allowance -= 1.0;

@@ -36,6 +36,9 @@ struct conn {
 	char wake_name[32];
 	char log_id[48];
 	int64_t cursor;			/* the last delivery sent */
+	int64_t marked;			/* deliveries up to here are marked delivered */
+	int64_t checkpoint;		/* sent by checkpoint_at, not yet marked; 0: none */
+	int64_t checkpoint_at;
 	struct message *scratch;	/* one message being read or sent */
 	double allowance;		/* the message rate limit's bucket */
 	int64_t allowance_at;
@@ -55,6 +58,9 @@ int conn_send(struct conn *c, json_t *frame);
 int conn_send_error(struct conn *c, enum error_code code,
     const char *client_msg_id, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* Get ready for the client's frames: a full rate-limit bucket. */
+void frames_start(struct conn *c);
 
 /*
  * Handle one line the client sent. Returns 0, or -1 when the connection

@@ -26,6 +26,12 @@
 
 /* Deliveries are read at least this often even without a wake-up. */
 #define SAFETY_MS 5000
+/*
+ * What was sent is marked delivered only once the connection has lived
+ * this long after sending it: a handler killed in between may have left
+ * frames unsent in websocketd's pipe, and those must stay offline messages.
+ */
+#define MARK_AFTER_MS 1000
 /* The token is looked up again at least this often. */
 #define RECHECK_MS 30000
 #define FETCH_BATCH 100
@@ -116,11 +122,38 @@ send_item(const struct relay_item *item, void *arg)
 	return rc;
 }
 
-/* Send everything after the cursor, then mark the messages delivered. */
+/* Note that everything up to the cursor has been sent, at now. */
+static void
+sent_upto_cursor(struct conn *c, int64_t now)
+{
+	if (c->checkpoint == 0 && c->cursor > c->marked) {
+		c->checkpoint = c->cursor;
+		c->checkpoint_at = now;
+	}
+}
+
+/*
+ * Mark as delivered what was sent at least MARK_AFTER_MS ago, or with
+ * all, everything sent (the client closed the connection itself).
+ */
+static void
+mark_sent(struct conn *c, int64_t now, int all)
+{
+	int64_t upto = all ? c->cursor : c->checkpoint;
+
+	if (!all && (c->checkpoint == 0 || now - c->checkpoint_at < MARK_AFTER_MS))
+		return;
+	if (upto > c->marked &&
+	    relay_mark_delivered(c->relay, &c->user, upto, now) == 0)
+		c->marked = upto;
+	c->checkpoint = 0;
+	sent_upto_cursor(c, now);
+}
+
+/* Send everything after the cursor. */
 static int
 deliver(struct conn *c)
 {
-	int64_t before = c->cursor;
 	int n;
 
 	do {
@@ -130,16 +163,14 @@ deliver(struct conn *c)
 	} while (n == FETCH_BATCH);
 	if (fflush(stdout) == EOF)
 		return -1;
-	if (c->cursor > before)
-		relay_mark_delivered(c->relay, &c->user, c->cursor,
-		    clock_now_ms());
+	sent_upto_cursor(c, clock_now_ms());
 	return 0;
 }
 
 /* The offline pass: how far it got and how many it sent. */
 struct offline {
 	struct conn *c;
-	int64_t last;
+	int64_t first, last;
 	json_int_t count;
 };
 
@@ -153,6 +184,8 @@ send_offline(const struct relay_item *item, void *arg)
 	int rc;
 
 	o->last = item->id;
+	if (o->first == 0)
+		o->first = item->id;
 	if (message_get(c->db, item->message_id, c->scratch, NULL) != MESSAGE_OK)
 		return 0;
 	frame = json_pack("{s:s,s:o}", "type", "offline_message", "message",
@@ -171,13 +204,14 @@ send_offline(const struct relay_item *item, void *arg)
 static int
 push_offline(struct conn *c)
 {
-	struct offline o = { c, 0, 0 };
+	struct offline o = { c, 0, 0, 0 };
 	json_t *done;
 	int n = 0, rc;
 
 	if (db_exec(c->db, "BEGIN") == -1)
 		return -1;
 	rc = relay_cursor(c->relay, &c->user, &c->cursor);
+	c->marked = c->cursor;
 	while (rc == 0 && (n = relay_fetch(c->relay, &c->user, o.last,
 	    FETCH_BATCH, 1, send_offline, &o)) == FETCH_BATCH)
 		;
@@ -192,8 +226,11 @@ push_offline(struct conn *c)
 	json_decref(done);
 	if (rc == -1 || fflush(stdout) == EOF)
 		return -1;
-	if (o.count > 0)
-		relay_mark_delivered(c->relay, &c->user, c->cursor, clock_now_ms());
+	/* The offline messages are marked like live ones, once they surely went out. */
+	if (o.count > 0) {
+		c->marked = o.first - 1;
+		sent_upto_cursor(c, clock_now_ms());
+	}
 	return 0;
 }
 
@@ -250,7 +287,10 @@ drain_wakes(struct conn *c, int *fetch, int *check)
 	return n == -1 ? -1 : 0;
 }
 
-/* Split what came in on standard input into lines and handle each. 0, or -1 to end. */
+/*
+ * Split what came in on standard input into lines and handle each.
+ * Returns 0, 1 when the client has left, -1 on an error.
+ */
 static int
 read_input(struct conn *c)
 {
@@ -259,7 +299,7 @@ read_input(struct conn *c)
 	size_t len;
 
 	if (n == 0)
-		return -1;	/* the client left */
+		return 1;
 	if (n == -1)
 		return errno == EINTR || errno == EAGAIN ? 0 : -1;
 	c->inlen += (size_t)n;
@@ -289,6 +329,8 @@ sleep_ms(const struct conn *c, int64_t next_pass)
 
 	if (c->who.expires_at < until)
 		until = c->who.expires_at;
+	if (c->checkpoint != 0 && c->checkpoint_at + MARK_AFTER_MS < until)
+		until = c->checkpoint_at + MARK_AFTER_MS;
 	return until <= now ? 0 : (int)(until - now);
 }
 
@@ -301,7 +343,7 @@ run(struct conn *c)
 	};
 	int64_t now, next_pass = clock_now_ms() + SAFETY_MS;
 	int64_t next_check = clock_now_ms() + RECHECK_MS;
-	int fetch, check;
+	int fetch, check, rc;
 
 	while (!stopping) {
 		if (poll(fds, 2, sleep_ms(c, next_pass)) == -1 && errno != EINTR)
@@ -310,9 +352,13 @@ run(struct conn *c)
 		fetch = check = 0;
 		if ((fds[1].revents & POLLIN) && drain_wakes(c, &fetch, &check) == -1)
 			return -1;
-		if (fds[0].revents & (POLLIN | POLLHUP | POLLERR) &&
-		    read_input(c) == -1)
-			return -1;
+		if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    (rc = read_input(c)) != 0) {
+			/* The client closed it: it had what was sent before. */
+			if (rc == 1)
+				mark_sent(c, now, 1);
+			return rc == 1 ? 0 : -1;
+		}
 		if (now >= next_pass) {
 			fetch = 1;
 			next_pass = now + SAFETY_MS;
@@ -327,6 +373,7 @@ run(struct conn *c)
 			return -1;
 		if (fflush(stdout) == EOF)
 			return -1;
+		mark_sent(c, clock_now_ms(), 0);
 	}
 	return 0;
 }
@@ -391,13 +438,12 @@ main(void)
 	    (c->scratch = malloc(sizeof(*c->scratch))) == NULL)
 		return refuse(ERROR_INTERNAL, "out of memory");
 	c->wake_fd = -1;
-	c->allowance = 30.0;
-	c->allowance_at = clock_now_ms();
 	if (config_load(&c->cfg, err, sizeof(err)) == -1) {
 		log_msg(LOG_ERROR, NULL, "chat-ws: %s", err);
 		rc = refuse(ERROR_INTERNAL, "internal error");
 		goto out;
 	}
+	frames_start(c);
 	log_init("chat-ws", c->cfg.log_level, c->cfg.log_file);
 	if (sodium_init() < 0) {
 		rc = refuse(ERROR_INTERNAL, "internal error");

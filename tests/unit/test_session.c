@@ -108,23 +108,30 @@ session_pick_agent_takes_the_online_agent_with_fewest_active_sessions(void **sta
 	int64_t a1 = add_agent(f->db, "a1"), a2 = add_agent(f->db, "a2"),
 	    a3 = add_agent(f->db, "a3"), picked;
 
-	assert_int_equal(session_pick_agent(f->db, &picked), SESSION_OK);
+	assert_int_equal(session_pick_agent(f->db, 0, &picked), SESSION_OK);
 	assert_int_equal(picked, 0);	/* nobody online */
 	connect_agent(f->db, a1, "s1");
 	connect_agent(f->db, a2, "s2");
 	(void)a3;	/* offline: never picked */
 	assert_int_equal(session_create(f->db, add_customer(f->db, "c1"), NULL,
 	    a1, 2000, &s), SESSION_OK);
-	assert_int_equal(session_pick_agent(f->db, &picked), SESSION_OK);
+	assert_int_equal(session_pick_agent(f->db, 0, &picked), SESSION_OK);
 	assert_int_equal(picked, a2);
 	assert_int_equal(session_create(f->db, add_customer(f->db, "c2"), NULL,
 	    a2, 2000, &s), SESSION_OK);
 	assert_int_equal(session_create(f->db, add_customer(f->db, "c3"), NULL,
 	    a2, 2000, &s), SESSION_OK);
-	assert_int_equal(session_pick_agent(f->db, &picked), SESSION_OK);
+	assert_int_equal(session_pick_agent(f->db, 0, &picked), SESSION_OK);
 	assert_int_equal(picked, a1);
+	/* At most 2 active each: a2 is full, a1 takes one more, then nobody. */
+	assert_int_equal(session_pick_agent(f->db, 2, &picked), SESSION_OK);
+	assert_int_equal(picked, a1);
+	assert_int_equal(session_create(f->db, add_customer(f->db, "c4"), NULL,
+	    a1, 2000, &s), SESSION_OK);
+	assert_int_equal(session_pick_agent(f->db, 2, &picked), SESSION_OK);
+	assert_int_equal(picked, 0);
 	assert_int_equal(agent_set_disabled(f->db, a1, 3000), AGENT_OK);
-	assert_int_equal(session_pick_agent(f->db, &picked), SESSION_OK);
+	assert_int_equal(session_pick_agent(f->db, 0, &picked), SESSION_OK);
 	assert_int_equal(picked, a2);
 }
 
