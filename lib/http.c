@@ -34,6 +34,7 @@ int
 http_request_init(struct http_request *req, int listen_fd)
 {
 	memset(req, 0, sizeof(*req));
+	req->pid = (long)getpid();
 	if (FCGX_Init() != 0)
 		return -1;
 	return FCGX_InitRequest(&req->fcgi, listen_fd, 0) == 0 ? 0 : -1;
@@ -48,7 +49,7 @@ http_accept(struct http_request *req, unsigned long seq)
 	if (FCGX_Accept_r(&req->fcgi) < 0)
 		return -1;
 	req->now = clock_now_ms();
-	snprintf(req->id, sizeof(req->id), "%ld-%lu", (long)getpid(), seq);
+	snprintf(req->id, sizeof(req->id), "%ld-%lu", req->pid, seq);
 	req->method = http_param(req, "REQUEST_METHOD");
 	if (req->method == NULL)
 		req->method = "";

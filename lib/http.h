@@ -24,6 +24,7 @@ struct http_request {
 	char path[HTTP_PATH_MAX];	/* REQUEST_URI up to '?' */
 	const char *query;	/* after '?', "" when none */
 	int64_t now;		/* ms, read once when the request arrived */
+	long pid;		/* this process, for the ids */
 };
 
 /*
