@@ -80,7 +80,7 @@ message_page_goes_forward_and_back_with_has_more(void **state)
 	struct message m;
 	int64_t sid = new_session(f->db), ids[5];
 	int i, more;
-	char text[8];
+	char text[16];
 
 	for (i = 0; i < 5; i++) {
 		snprintf(text, sizeof(text), "m%d", i);
