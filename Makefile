@@ -37,7 +37,7 @@ LIB_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard lib/*.c))
 API_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out cgi-bin/authorizer.c,$(wildcard cgi-bin/*.c)))
 WS_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard ws-handler/*.c))
 CTL_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard chatctl/*.c))
-BENCH_PROGRAMS = $(BUILD)/wsload $(BUILD)/echo-handler
+BENCH_PROGRAMS = $(BUILD)/wsload $(BUILD)/echo-handler $(BUILD)/fcgi-hello
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 PROGRAMS = $(BUILD)/chat-api $(BUILD)/chat-authorizer $(BUILD)/chat-ws \
 	$(BUILD)/chatctl
@@ -67,8 +67,8 @@ $(BUILD)/chat-ws: $(WS_OBJ) $(BUILD)/libchat.a
 $(BUILD)/chatctl: $(CTL_OBJ) $(BUILD)/libchat.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/wsload $(BUILD)/echo-handler: $(BUILD)/%: $(BUILD)/obj/bench/%.o
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(BENCH_PROGRAMS): $(BUILD)/%: $(BUILD)/obj/bench/%.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lfcgi $(PKG_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libchat.a
 	@mkdir -p $(dir $@)
