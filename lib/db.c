@@ -1,7 +1,12 @@
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "db.h"
 #include "migrate.h"
@@ -18,6 +23,8 @@ struct db {
 	sqlite3 *handle;
 	long busy_timeout;	/* ms a writer waits for the lock */
 	int64_t busy_since;	/* when the current wait began */
+	int queue_fd;		/* the writers' queue: DB-writers, flock()ed */
+	int queued;		/* this connection holds it */
 	size_t nstmts;
 	struct db_cached stmts[DB_MAX_STMTS];
 };
@@ -68,6 +75,7 @@ db_open(const struct config *cfg, int flags, char *err, size_t errsz)
 	struct db *db = NULL;
 	int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 	int pending = 0;
+	char path[4096];
 
 	if (flags & DB_CREATE)
 		oflags |= SQLITE_OPEN_CREATE;
@@ -75,6 +83,7 @@ db_open(const struct config *cfg, int flags, char *err, size_t errsz)
 		snprintf(err, errsz, "database %s: out of memory", cfg->db_path);
 		return NULL;
 	}
+	db->queue_fd = -1;
 	if (sqlite3_open_v2(cfg->db_path, &db->handle, oflags, NULL) != SQLITE_OK) {
 		snprintf(err, errsz, "database %s: %s%s", cfg->db_path,
 		    db->handle != NULL ? sqlite3_errmsg(db->handle) : "cannot open",
@@ -82,11 +91,24 @@ db_open(const struct config *cfg, int flags, char *err, size_t errsz)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(db->handle, 1);
+	/*
+	 * SQLite's default lookaside, about 120 KB per connection, is written
+	 * whole at open: a few slots do for a WebSocket handler, and thousands
+	 * of handlers then fit in a few hundred MB.
+	 */
+	if ((flags & DB_SMALL) && sqlite3_db_config(db->handle,
+	    SQLITE_DBCONFIG_LOOKASIDE, NULL, 128, 16) != SQLITE_OK) {
+		snprintf(err, errsz, "database %s: %s", cfg->db_path,
+		    sqlite3_errmsg(db->handle));
+		goto fail;
+	}
 	if (apply_pragmas(db, cfg) == -1) {
 		snprintf(err, errsz, "database %s: %s", cfg->db_path,
 		    sqlite3_errmsg(db->handle));
 		goto fail;
 	}
+	snprintf(path, sizeof(path), "%s-writers", cfg->db_path);
+	db->queue_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
 	if (!(flags & DB_ANY_SCHEMA)) {
 		if (migrate_pending(db, cfg->sql_dir, &pending, err, errsz) == -1)
 			goto fail;
@@ -114,6 +136,8 @@ db_close(struct db *db)
 	for (i = 0; i < db->nstmts; i++)
 		sqlite3_finalize(db->stmts[i].stmt);
 	sqlite3_close(db->handle);
+	if (db->queue_fd != -1)
+		close(db->queue_fd);
 	free(db);
 }
 
@@ -174,17 +198,75 @@ db_exec(struct db *db, const char *sql)
 	    0 : -1;
 }
 
+static void
+on_alarm(int sig)
+{
+	(void)sig;	/* only interrupts a wait in flock() */
+}
+
+/*
+ * Wait in line for the write lock. SQLite's writers poll for its lock;
+ * with dozens of processes writing at once that polling costs more CPU
+ * than the writes. Writers of this program wait instead in flock() on a
+ * file beside the database, where the kernel wakes them one at a time;
+ * an alarm ends a wait longer than the busy timeout. Other writers
+ * (sqlite3 by hand, say) still meet SQLite's own lock and the busy
+ * handler. Returns 0 or -1 (no line: the transaction just polls).
+ */
+static int
+queue_enter(struct db *db)
+{
+	struct itimerval t = { { 0, 0 }, { 0, 0 } };
+	struct sigaction sa, old;
+	int rc;
+
+	if (db->queue_fd == -1)
+		return -1;
+	if (flock(db->queue_fd, LOCK_EX | LOCK_NB) == 0) {
+		db->queued = 1;
+		return 0;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;	/* no SA_RESTART: flock() returns EINTR */
+	sigaction(SIGALRM, &sa, &old);
+	t.it_value.tv_sec = db->busy_timeout / 1000;
+	t.it_value.tv_usec = db->busy_timeout % 1000 * 1000;
+	setitimer(ITIMER_REAL, &t, NULL);
+	rc = flock(db->queue_fd, LOCK_EX);
+	memset(&t, 0, sizeof(t));
+	setitimer(ITIMER_REAL, &t, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	if (rc == 0)
+		db->queued = 1;
+	return rc == 0 ? 0 : -1;
+}
+
+static void
+queue_leave(struct db *db)
+{
+	if (db->queued) {
+		flock(db->queue_fd, LOCK_UN);
+		db->queued = 0;
+	}
+}
+
 int
 db_begin(struct db *db)
 {
-	return db_exec(db, "BEGIN IMMEDIATE");
+	queue_enter(db);
+	if (db_exec(db, "BEGIN IMMEDIATE") == 0)
+		return 0;
+	queue_leave(db);
+	return -1;
 }
 
 int
 db_commit(struct db *db)
 {
-	if (db_exec(db, "COMMIT") == 0)
+	if (db_exec(db, "COMMIT") == 0) {
+		queue_leave(db);
 		return 0;
+	}
 	db_rollback(db);
 	return -1;
 }
@@ -194,4 +276,5 @@ db_rollback(struct db *db)
 {
 	if (!sqlite3_get_autocommit(db->handle))
 		sqlite3_exec(db->handle, "ROLLBACK", NULL, NULL, NULL);
+	queue_leave(db);
 }

@@ -16,7 +16,8 @@ struct db;
 
 enum db_open_flags {
 	DB_CREATE = 1 << 0,	/* create the file if it is missing */
-	DB_ANY_SCHEMA = 1 << 1	/* skip the check that every migration is applied */
+	DB_ANY_SCHEMA = 1 << 1,	/* skip the check that every migration is applied */
+	DB_SMALL = 1 << 2	/* one of thousands of processes: spare memory */
 };
 
 /*

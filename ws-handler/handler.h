@@ -43,7 +43,7 @@ struct conn {
 	double allowance;		/* the message rate limit's bucket */
 	int64_t allowance_at;
 	int64_t typing_at;		/* when typing was last passed on */
-	char in[HANDLER_LINE_MAX + 1];
+	char *in;			/* HANDLER_LINE_MAX + 1 bytes, touched only as used */
 	size_t inlen;
 	int discarding;			/* skipping the rest of an overlong line */
 };

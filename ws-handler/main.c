@@ -24,8 +24,11 @@
 #include "../lib/wake.h"
 #include "../lib/wire.h"
 
-/* Deliveries are read at least this often even without a wake-up. */
-#define SAFETY_MS 5000
+/*
+ * Deliveries are read at least this often even without a wake-up: only a
+ * writer killed between its commit and its wake-ups leaves one unsent.
+ */
+#define SAFETY_MS 15000
 /*
  * What was sent is marked delivered only once the connection has lived
  * this long after sending it: a handler killed in between may have left
@@ -388,12 +391,12 @@ start(struct conn *c, char *token, size_t tokensz)
 	c->token = token;
 	if (token[0] == '\0')
 		return refuse(ERROR_MISSING_TOKEN, "token parameter is missing");
-	if ((c->db = db_open(&c->cfg, 0, err, sizeof(err))) == NULL) {
+	if ((c->db = db_open(&c->cfg, DB_SMALL, err, sizeof(err))) == NULL) {
 		log_msg(LOG_ERROR, NULL, "%s", err);
 		return refuse(ERROR_INTERNAL, "internal error");
 	}
 	/* A handler reads little: a small page cache keeps it light. */
-	db_exec(c->db, "PRAGMA cache_size = -256");
+	db_exec(c->db, "PRAGMA cache_size = -128");
 	switch (token_verify(c->db, token, TOKEN_ACCESS, clock_now_ms(), &c->who)) {
 	case TOKEN_OK:
 		break;
@@ -434,8 +437,10 @@ main(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* malloc, not calloc: the big buffers cost memory only where written. */
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    (c->scratch = malloc(sizeof(*c->scratch))) == NULL)
+	    (c->scratch = malloc(sizeof(*c->scratch))) == NULL ||
+	    (c->in = malloc(HANDLER_LINE_MAX + 1)) == NULL)
 		return refuse(ERROR_INTERNAL, "out of memory");
 	c->wake_fd = -1;
 	if (config_load(&c->cfg, err, sizeof(err)) == -1) {
@@ -462,6 +467,7 @@ out:
 		relay_free(c->relay);
 		db_close(c->db);
 		free(c->scratch);
+		free(c->in);
 	}
 	free(c);
 	sodium_memzero(token, sizeof(token));
