@@ -92,7 +92,10 @@ asan:
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_PROGRAMS)
-	@CHAT_BUILD_DIR=$(abspath $(BUILD)) exec bench/run
+	@CHAT_BUILD_DIR=$(abspath $(BUILD)) bench/run
+	@CHAT_BUILD_DIR=$(abspath $(BUILD)) bench/ws-run
+	@CHAT_BUILD_DIR=$(abspath $(BUILD)) CHAT_DB_SYNC=full BENCH_HOLD=100 \
+	    BENCH_RESULTS=bench/results/ws-sync-full.txt bench/ws-run
 
 clean:
 	rm -rf build
