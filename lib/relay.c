@@ -70,6 +70,7 @@ struct relay {
 	struct db *db;
 	int sender;			/* the socket wake-ups go out of */
 	char instance[64];
+	const char *self;		/* this process's own wake name, or NULL */
 	struct relay_user *noted;	/* users to wake at the next flush */
 	size_t nnoted, cap;
 };
@@ -150,6 +151,12 @@ relay_connect(struct relay *r, const struct relay_user *user,
 	return 0;
 }
 
+void
+relay_set_self(struct relay *r, const char *wake_name)
+{
+	r->self = wake_name;
+}
+
 int
 relay_disconnect(struct relay *r, int64_t conn_id)
 {
@@ -197,6 +204,8 @@ wake_names(struct relay *r, const struct names *list, char kind,
 	int rc = 0;
 
 	for (i = 0; i < list->n; i++) {
+		if (r->self != NULL && strcmp(list->name[i], r->self) == 0)
+			continue;
 		if (wake_send(r->sender, r->instance, list->name[i], kind,
 		    payload, len) != WAKE_GONE)
 			continue;

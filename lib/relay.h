@@ -56,6 +56,12 @@ int relay_connect(struct relay *relay, const struct relay_user *user,
     const char *wake_name, pid_t pid, const char *address, int64_t now,
     int64_t *conn_id);
 
+/*
+ * Name this process's own connection (its wake name, borrowed for the
+ * relay's life): wake-ups skip it, since it knows what it just wrote.
+ */
+void relay_set_self(struct relay *relay, const char *wake_name);
+
 /* Forget a connection. Returns 0 or -1. */
 int relay_disconnect(struct relay *relay, int64_t conn_id);
 

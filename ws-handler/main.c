@@ -416,6 +416,7 @@ start(struct conn *c, char *token, size_t tokensz)
 		log_msg(LOG_ERROR, NULL, "connection setup: %s", db_errmsg(c->db));
 		return refuse(ERROR_INTERNAL, "internal error");
 	}
+	relay_set_self(c->relay, c->wake_name);
 	snprintf(c->log_id, sizeof(c->log_id), "conn-%lld", (long long)c->id);
 	log_msg(LOG_DEBUG, c->log_id, "%s %lld connected from %s",
 	    c->user.type == PRINCIPAL_AGENT ? "agent" : "customer",
