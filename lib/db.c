@@ -72,6 +72,21 @@ apply_pragmas(struct db *db, const struct config *cfg)
 struct db *
 db_open(const struct config *cfg, int flags, char *err, size_t errsz)
 {
+	/*
+	 * By default each connection writes about 120 KB of lookaside when it
+	 * opens, and its page cache allocates 20 pages (85 KB) at its first
+	 * read and keeps them. A WebSocket handler needs neither: with a few
+	 * lookaside slots and no bulk allocation, thousands of handlers fit in
+	 * a few hundred MB. Both can be set only before SQLite starts, so this
+	 * open must be the process's first SQLite call.
+	 */
+	if ((flags & DB_SMALL) && (sqlite3_config(SQLITE_CONFIG_LOOKASIDE, 128,
+	    16) != SQLITE_OK || sqlite3_config(SQLITE_CONFIG_PAGECACHE, NULL, 0,
+	    0) != SQLITE_OK)) {
+		snprintf(err, errsz, "database %s: SQLite was started before "
+		    "it could be made small", cfg->db_path);
+		return NULL;
+	}
 	struct db *db = NULL;
 	int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 	int pending = 0;
@@ -92,16 +107,15 @@ db_open(const struct config *cfg, int flags, char *err, size_t errsz)
 	}
 	sqlite3_extended_result_codes(db->handle, 1);
 	/*
-	 * SQLite's default lookaside, about 120 KB per connection, is written
-	 * whole at open: a few slots do for a WebSocket handler, and thousands
-	 * of handlers then fit in a few hundred MB.
+	 * A handler gains little from a page cache anyway: any write elsewhere
+	 * empties it at its next transaction.
 	 */
-	if ((flags & DB_SMALL) && sqlite3_db_config(db->handle,
-	    SQLITE_DBCONFIG_LOOKASIDE, NULL, 128, 16) != SQLITE_OK) {
+	if ((flags & DB_SMALL) && db_exec(db, "PRAGMA cache_size = -16") == -1) {
 		snprintf(err, errsz, "database %s: %s", cfg->db_path,
 		    sqlite3_errmsg(db->handle));
 		goto fail;
 	}
+
 	if (apply_pragmas(db, cfg) == -1) {
 		snprintf(err, errsz, "database %s: %s", cfg->db_path,
 		    sqlite3_errmsg(db->handle));

@@ -17,7 +17,8 @@ struct db;
 enum db_open_flags {
 	DB_CREATE = 1 << 0,	/* create the file if it is missing */
 	DB_ANY_SCHEMA = 1 << 1,	/* skip the check that every migration is applied */
-	DB_SMALL = 1 << 2	/* one of thousands of processes: spare memory */
+	DB_SMALL = 1 << 2	/* one of thousands of processes: spare memory
+				   (must be the process's first SQLite call) */
 };
 
 /*

@@ -395,8 +395,6 @@ start(struct conn *c, char *token, size_t tokensz)
 		log_msg(LOG_ERROR, NULL, "%s", err);
 		return refuse(ERROR_INTERNAL, "internal error");
 	}
-	/* A handler reads little: a small page cache keeps it light. */
-	db_exec(c->db, "PRAGMA cache_size = -128");
 	switch (token_verify(c->db, token, TOKEN_ACCESS, clock_now_ms(), &c->who)) {
 	case TOKEN_OK:
 		break;
@@ -418,9 +416,10 @@ start(struct conn *c, char *token, size_t tokensz)
 	}
 	relay_set_self(c->relay, c->wake_name);
 	snprintf(c->log_id, sizeof(c->log_id), "conn-%lld", (long long)c->id);
-	log_msg(LOG_DEBUG, c->log_id, "%s %lld connected from %s",
-	    c->user.type == PRINCIPAL_AGENT ? "agent" : "customer",
-	    (long long)c->user.id, client_address());
+	log_msg(LOG_DEBUG, c->log_id, "%s %lld connected from %s; SQLite "
+	    "holds %lld bytes", c->user.type == PRINCIPAL_AGENT ? "agent" :
+	    "customer", (long long)c->user.id, client_address(),
+	    (long long)sqlite3_memory_used());
 	return 0;
 }
 
