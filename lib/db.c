@@ -106,17 +106,13 @@ db_open(const struct config *cfg, int flags, char *err, size_t errsz)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(db->handle, 1);
+
 	/*
 	 * A handler gains little from a page cache anyway: any write elsewhere
 	 * empties it at its next transaction.
 	 */
-	if ((flags & DB_SMALL) && db_exec(db, "PRAGMA cache_size = -16") == -1) {
-		snprintf(err, errsz, "database %s: %s", cfg->db_path,
-		    sqlite3_errmsg(db->handle));
-		goto fail;
-	}
-
-	if (apply_pragmas(db, cfg) == -1) {
+	if (apply_pragmas(db, cfg) == -1 || ((flags & DB_SMALL) &&
+	    db_exec(db, "PRAGMA cache_size = -16") == -1)) {
 		snprintf(err, errsz, "database %s: %s", cfg->db_path,
 		    sqlite3_errmsg(db->handle));
 		goto fail;
