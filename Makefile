@@ -42,7 +42,7 @@ UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/te
 PROGRAMS = $(BUILD)/chat-api $(BUILD)/chat-authorizer $(BUILD)/chat-ws \
 	$(BUILD)/chatctl
 
-.PHONY: all deps run test unit-tests asan bench clean
+.PHONY: all deps test-deps run test unit-tests asan bench clean
 # Keep the object files of the unit tests between runs.
 .SECONDARY:
 
@@ -79,11 +79,14 @@ unit-tests: $(UNIT_TESTS)
 deps:
 	@setup/install-deps
 
+test-deps:
+	@setup/install-deps --tests
+
 run: deps
 	@$(MAKE) --no-print-directory all
 	@CHAT_BUILD_DIR=$(abspath $(BUILD)) exec server-config/run
 
-test: deps
+test: test-deps
 	@$(MAKE) --no-print-directory all unit-tests
 	@tests/run-all $(BUILD)
 
