@@ -43,7 +43,7 @@ static const char *const stmts[STMT__MAX] = {
 	    "SELECT DISTINCT user_id FROM connections WHERE user_type = 'agent'",
 	[STMT_NOTE] =
 	    "INSERT INTO deliveries (user_type, user_id, message_id, session_id,"
-	    " delivered_at, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+	    " created_at) VALUES (?, ?, ?, ?, ?)",
 	[STMT_NOTE_BACKLOG] =
 	    "INSERT INTO deliveries (user_type, user_id, message_id, session_id,"
 	    " created_at) SELECT 'agent', ?, id, session_id, ? FROM messages"
@@ -53,17 +53,21 @@ static const char *const stmts[STMT__MAX] = {
 	[STMT_FETCH] =
 	    "SELECT id, message_id, session_id FROM deliveries"
 	    " WHERE user_type = ? AND user_id = ? AND id > ? ORDER BY id LIMIT ?",
+	/* Messages after what surely reached the user, but for their own. */
 	[STMT_FETCH_OFFLINE] =
-	    "SELECT id, message_id, session_id FROM deliveries"
-	    " WHERE user_type = ? AND user_id = ? AND id > ?"
-	    " AND delivered_at IS NULL AND message_id IS NOT NULL"
-	    " ORDER BY id LIMIT ?",
+	    "SELECT d.id, d.message_id, d.session_id FROM deliveries d"
+	    " JOIN messages m ON m.id = d.message_id"
+	    " WHERE d.user_type = ?1 AND d.user_id = ?2 AND d.id > max(?3,"
+	    "  coalesce((SELECT upto FROM delivered"
+	    "   WHERE user_type = ?1 AND user_id = ?2), 0))"
+	    " AND NOT (m.sender_type = ?1 AND m.sender_id = ?2)"
+	    " ORDER BY d.id LIMIT ?4",
 	[STMT_CURSOR] =
 	    "SELECT max(id) FROM deliveries WHERE user_type = ? AND user_id = ?",
 	[STMT_MARK] =
-	    "UPDATE deliveries SET delivered_at = ? WHERE user_type = ?"
-	    " AND user_id = ? AND id <= ? AND delivered_at IS NULL"
-	    " AND message_id IS NOT NULL",
+	    "INSERT INTO delivered (user_type, user_id, upto) VALUES (?, ?, ?)"
+	    " ON CONFLICT (user_type, user_id)"
+	    " DO UPDATE SET upto = max(upto, excluded.upto)",
 };
 
 struct relay {
@@ -277,10 +281,10 @@ note_user(struct relay *r, enum principal type, int64_t id)
 	return 0;
 }
 
-/* One deliveries row; delivered (ms) 0 leaves it pending. */
+/* One deliveries row. */
 static int
 note(struct relay *r, enum principal type, int64_t user_id,
-    int64_t message_id, int64_t session_id, int64_t delivered, int64_t now)
+    int64_t message_id, int64_t session_id, int64_t now)
 {
 	sqlite3_stmt *s = db_stmt(r->db, stmts[STMT_NOTE]);
 
@@ -291,9 +295,7 @@ note(struct relay *r, enum principal type, int64_t user_id,
 	if (message_id > 0)
 		sqlite3_bind_int64(s, 3, message_id);
 	sqlite3_bind_int64(s, 4, session_id);
-	if (delivered > 0)
-		sqlite3_bind_int64(s, 5, delivered);
-	sqlite3_bind_int64(s, 6, now);
+	sqlite3_bind_int64(s, 5, now);
 	if (run(s) == -1)
 		return -1;
 	return note_user(r, type, user_id);
@@ -303,14 +305,10 @@ int
 relay_note_message(struct relay *r, const struct session *s,
     const struct message *m, int64_t now)
 {
-	int by_customer = m->sender_type == SENDER_CUSTOMER;
-	int by_agent = m->sender_type == SENDER_AGENT;
-
-	if (note(r, PRINCIPAL_CUSTOMER, s->customer_id, m->id, s->id,
-	    by_customer ? now : 0, now) == -1)
+	if (note(r, PRINCIPAL_CUSTOMER, s->customer_id, m->id, s->id, now) == -1)
 		return -1;
 	if (s->agent_id != 0 && note(r, PRINCIPAL_AGENT, s->agent_id, m->id,
-	    s->id, by_agent && m->sender_id == s->agent_id ? now : 0, now) == -1)
+	    s->id, now) == -1)
 		return -1;
 	return 0;
 }
@@ -336,14 +334,14 @@ relay_note_session(struct relay *r, const struct session *s,
 		}
 		db_done(q);
 	}
-	if (note(r, PRINCIPAL_CUSTOMER, s->customer_id, 0, s->id, 0, now) == -1)
+	if (note(r, PRINCIPAL_CUSTOMER, s->customer_id, 0, s->id, now) == -1)
 		goto out;
 	for (i = 0; i < n + 2; i++) {
 		id = i == 0 ? s->agent_id : i == 1 ? also_agent : agents[i - 2];
 		if (id == 0 || (i > 0 && id == s->agent_id) ||
 		    (i > 1 && id == also_agent))
 			continue;
-		if (note(r, PRINCIPAL_AGENT, id, 0, s->id, 0, now) == -1)
+		if (note(r, PRINCIPAL_AGENT, id, 0, s->id, now) == -1)
 			goto out;
 	}
 	if ((q = db_stmt(r->db, stmts[STMT_PRUNE_EVENTS])) == NULL)
@@ -440,15 +438,13 @@ relay_cursor(struct relay *r, const struct relay_user *user, int64_t *cursor)
 
 int
 relay_mark_delivered(struct relay *r, const struct relay_user *user,
-    int64_t upto, int64_t now)
+    int64_t upto)
 {
 	sqlite3_stmt *s = db_stmt(r->db, stmts[STMT_MARK]);
 
 	if (s == NULL)
 		return -1;
-	sqlite3_bind_int64(s, 1, now);
-	sqlite3_bind_text(s, 2, type_name(user->type), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, user->id);
-	sqlite3_bind_int64(s, 4, upto);
+	bind_user(s, user);
+	sqlite3_bind_int64(s, 3, upto);
 	return run(s);
 }

@@ -74,8 +74,9 @@ int relay_prune_agents(struct relay *relay);
 
 /*
  * In the caller's transaction: the message m of session s is for its
- * customer and its agent. The sender's own row counts as delivered (the
- * sending connection got an ack); its other connections still get it.
+ * customer and its agent, the sender's other connections included. A
+ * sender's own message is never an offline message of theirs: the
+ * sending connection had its ack.
  */
 int relay_note_message(struct relay *relay, const struct session *s,
     const struct message *m, int64_t now);
@@ -110,8 +111,9 @@ int relay_wake(struct relay *relay, const struct relay_user *user, char kind,
 
 /*
  * Call fn for the user's deliveries after cursor `after`, oldest first, at
- * most limit. With offline_only, only messages no connection has had.
- * Returns the number of items, or -1 (also when fn returns -1).
+ * most limit. With offline_only, only the messages after what surely
+ * reached a connection of theirs (relay_mark_delivered()), but for their
+ * own. Returns the number of items, or -1 (also when fn returns -1).
  */
 int relay_fetch(struct relay *relay, const struct relay_user *user,
     int64_t after, int limit, int offline_only,
@@ -121,8 +123,11 @@ int relay_fetch(struct relay *relay, const struct relay_user *user,
 int relay_cursor(struct relay *relay, const struct relay_user *user,
     int64_t *cursor);
 
-/* Mark the user's messages up to cursor upto as delivered at now. Returns 0 or -1. */
+/*
+ * Record that everything up to cursor upto surely reached a connection of
+ * the user: none of it is offline any more. Returns 0 or -1.
+ */
 int relay_mark_delivered(struct relay *relay, const struct relay_user *user,
-    int64_t upto, int64_t now);
+    int64_t upto);
 
 #endif

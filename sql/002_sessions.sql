@@ -40,24 +40,30 @@ CREATE UNIQUE INDEX messages_client_msg_id
 
 -- What each user is to be told, in order: a message (message_id) or a
 -- change of a session (message_id NULL). The id is the delivery cursor of
--- every connection of that user. delivered_at is set when a connection of
--- the user first got the message; a message row still NULL there is an
--- offline message, pushed on the user's next connection. Session rows are
--- live only and are deleted after a while.
+-- every connection of that user. Session rows are live only and are
+-- deleted after a while.
 CREATE TABLE deliveries (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
     user_type     TEXT    NOT NULL CHECK (user_type IN ('customer', 'agent')),
     user_id       INTEGER NOT NULL,
     message_id    INTEGER REFERENCES messages(id) ON DELETE CASCADE,
     session_id    INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-    delivered_at  INTEGER,
     created_at    INTEGER NOT NULL
 );
 CREATE INDEX deliveries_user ON deliveries(user_type, user_id, id);
-CREATE INDEX deliveries_offline ON deliveries(user_type, user_id, id)
-    WHERE delivered_at IS NULL AND message_id IS NOT NULL;
 CREATE INDEX deliveries_session_events ON deliveries(created_at)
     WHERE message_id IS NULL;
+
+-- How far each user's deliveries surely reached a connection of theirs:
+-- the messages after `upto`, but for their own, are their offline
+-- messages, pushed on their next connection. One small row per user, so
+-- marking what was sent writes one page, not one per message.
+CREATE TABLE delivered (
+    user_type  TEXT    NOT NULL,
+    user_id    INTEGER NOT NULL,
+    upto       INTEGER NOT NULL,
+    PRIMARY KEY (user_type, user_id)
+) WITHOUT ROWID;
 
 -- Open WebSocket connections: who is online, and whom to wake. Each
 -- connection's handler listens on an abstract Unix socket named after this

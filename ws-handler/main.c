@@ -147,7 +147,7 @@ mark_sent(struct conn *c, int64_t now, int all)
 	if (!all && (c->checkpoint == 0 || now - c->checkpoint_at < MARK_AFTER_MS))
 		return;
 	if (upto > c->marked &&
-	    relay_mark_delivered(c->relay, &c->user, upto, now) == 0)
+	    relay_mark_delivered(c->relay, &c->user, upto) == 0)
 		c->marked = upto;
 	c->checkpoint = 0;
 	sent_upto_cursor(c, now);
