@@ -22,6 +22,9 @@ log_init(const char *program, enum log_level level, const char *path)
 {
 	log_program = program;
 	log_max = level;
+	if (log_file != NULL)
+		fclose(log_file);
+	log_file = NULL;
 	if (path != NULL && path[0] != '\0' &&
 	    (log_file = fopen(path, "ae")) == NULL)
 		log_msg(LOG_WARN, NULL, "log file %s cannot be opened; logging "

@@ -80,6 +80,27 @@ log_msg_skips_levels_above_the_configured_one(void **state)
 }
 
 static void
+log_init_with_a_path_appends_lines_to_that_file(void **state)
+{
+	char dir[256], path[300], line[512];
+	FILE *f;
+
+	(void)state;
+	tu_tmpdir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/chat.log", dir);
+	log_init("chat-test", LOG_INFO, path);
+	log_msg(LOG_INFO, "c-1", "first");
+	log_msg(LOG_ERROR, "c-1", "second");
+	assert_non_null(f = fopen(path, "r"));
+	assert_non_null(fgets(line, sizeof(line), f));
+	assert_string_equal(line + CLOCK_RFC3339_LEN, " chat-test info c-1 first\n");
+	assert_non_null(fgets(line, sizeof(line), f));
+	assert_string_equal(line + CLOCK_RFC3339_LEN, " chat-test error c-1 second\n");
+	fclose(f);
+	tu_rmdir(dir);
+}
+
+static void
 clock_format_writes_rfc3339_with_milliseconds(void **state)
 {
 	char out[CLOCK_RFC3339_LEN + 1];
@@ -99,6 +120,7 @@ main(void)
 		cmocka_unit_test(log_msg_writes_one_line_in_fixed_field_order),
 		cmocka_unit_test(log_msg_escapes_control_characters),
 		cmocka_unit_test(log_msg_skips_levels_above_the_configured_one),
+		cmocka_unit_test(log_init_with_a_path_appends_lines_to_that_file),
 		cmocka_unit_test(clock_format_writes_rfc3339_with_milliseconds),
 	};
 
