@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,8 +125,16 @@ message_add(struct db *db, int64_t session_id, enum sender_type type,
 	db_done(s);
 	if (rc != SQLITE_DONE)
 		return MESSAGE_ERROR;
-	return message_get(db, sqlite3_last_insert_rowid(db_handle(db)), out,
-	    NULL);
+	/* What was stored is what was given: no need to read it back under the lock. */
+	out->id = sqlite3_last_insert_rowid(db_handle(db));
+	out->session_id = session_id;
+	out->sender_type = type;
+	out->sender_id = type != SENDER_SYSTEM ? sender_id : 0;
+	snprintf(out->text, sizeof(out->text), "%s", text);
+	snprintf(out->client_msg_id, sizeof(out->client_msg_id), "%s",
+	    client_msg_id != NULL ? client_msg_id : "");
+	out->created_at = now;
+	return MESSAGE_OK;
 }
 
 enum message_status
