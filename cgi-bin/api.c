@@ -126,12 +126,12 @@ static void
 run(struct call *c, const struct route *r)
 {
 	int reading = strcmp(r->method, "GET") == 0 &&
-	    db_exec(c->api->db, "BEGIN") == 0;
+	    db_begin_read(c->api->db) == 0;
 
 	if (r->auth == AUTH_NONE || authenticate(c, r->auth) == 0)
 		r->handler(c);
 	if (reading)
-		db_exec(c->api->db, "COMMIT");
+		db_end_read(c->api->db);
 }
 
 static void

@@ -25,6 +25,7 @@ struct db {
 	int64_t busy_since;	/* when the current wait began */
 	int queue_fd;		/* the writers' queue: DB-writers, flock()ed */
 	int queued;		/* this connection holds it */
+	int small;		/* DB_SMALL: a small cache between transactions */
 	size_t nstmts;
 	struct db_cached stmts[DB_MAX_STMTS];
 };
@@ -69,6 +70,40 @@ apply_pragmas(struct db *db, const struct config *cfg)
 	    "PRAGMA synchronous = NORMAL");
 }
 
+/*
+ * A DB_SMALL connection keeps a few pages between transactions: an idle
+ * handler holds next to nothing, and any write elsewhere empties the cache
+ * at the next transaction anyway. Within a transaction the cache has room
+ * for every page it touches: a batch of messages touches a few dozen, and
+ * a cache smaller than that writes pages to the WAL more than once and
+ * reads them back.
+ */
+static const char cache_small[] = "PRAGMA cache_size = -16";
+static const char cache_work[] = "PRAGMA cache_size = -1024";
+static const char sql_begin_read[] = "BEGIN";
+static const char sql_begin_write[] = "BEGIN IMMEDIATE";
+static const char sql_commit[] = "COMMIT";
+
+/* Run a cached statement bound with nothing. Returns 0 or -1. */
+static int
+run_cached(struct db *db, const char *sql)
+{
+	sqlite3_stmt *s = db_stmt(db, sql);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	rc = sqlite3_step(s);
+	db_done(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+static int
+cache_roomy(struct db *db, int roomy)
+{
+	return db->small ? run_cached(db, roomy ? cache_work : cache_small) : 0;
+}
+
 struct db *
 db_open(const struct config *cfg, int flags, char *err, size_t errsz)
 {
@@ -107,12 +142,8 @@ db_open(const struct config *cfg, int flags, char *err, size_t errsz)
 	}
 	sqlite3_extended_result_codes(db->handle, 1);
 
-	/*
-	 * A handler gains little from a page cache anyway: any write elsewhere
-	 * empties it at its next transaction.
-	 */
-	if (apply_pragmas(db, cfg) == -1 || ((flags & DB_SMALL) &&
-	    db_exec(db, "PRAGMA cache_size = -16") == -1)) {
+	db->small = (flags & DB_SMALL) != 0;
+	if (apply_pragmas(db, cfg) == -1 || cache_roomy(db, 0) == -1) {
 		snprintf(err, errsz, "database %s: %s", cfg->db_path,
 		    sqlite3_errmsg(db->handle));
 		goto fail;
@@ -264,17 +295,20 @@ int
 db_begin(struct db *db)
 {
 	queue_enter(db);
-	if (db_exec(db, "BEGIN IMMEDIATE") == 0)
+	cache_roomy(db, 1);
+	if (run_cached(db, sql_begin_write) == 0)
 		return 0;
 	queue_leave(db);
+	cache_roomy(db, 0);
 	return -1;
 }
 
 int
 db_commit(struct db *db)
 {
-	if (db_exec(db, "COMMIT") == 0) {
+	if (run_cached(db, sql_commit) == 0) {
 		queue_leave(db);
+		cache_roomy(db, 0);
 		return 0;
 	}
 	db_rollback(db);
@@ -287,4 +321,23 @@ db_rollback(struct db *db)
 	if (!sqlite3_get_autocommit(db->handle))
 		sqlite3_exec(db->handle, "ROLLBACK", NULL, NULL, NULL);
 	queue_leave(db);
+	cache_roomy(db, 0);
+}
+
+int
+db_begin_read(struct db *db)
+{
+	cache_roomy(db, 1);
+	if (run_cached(db, sql_begin_read) == 0)
+		return 0;
+	cache_roomy(db, 0);
+	return -1;
+}
+
+void
+db_end_read(struct db *db)
+{
+	if (!sqlite3_get_autocommit(db->handle))
+		run_cached(db, sql_commit);
+	cache_roomy(db, 0);
 }

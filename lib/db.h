@@ -71,4 +71,11 @@ int db_begin(struct db *db);
 int db_commit(struct db *db);
 void db_rollback(struct db *db);
 
+/*
+ * A read transaction: every statement until db_end_read sees one snapshot.
+ * db_begin_read returns 0 or -1; db_end_read never fails visibly.
+ */
+int db_begin_read(struct db *db);
+void db_end_read(struct db *db);
+
 #endif

@@ -23,6 +23,28 @@
 
 #define HANDLER_LINE_MAX 65536	/* longest client frame, bytes */
 
+/* Message frames that came in together are stored in one transaction. */
+#define PENDING_MAX 32
+
+/* What became of a message frame waiting in the batch. */
+enum pending_state {
+	PENDING_STORED,		/* stored (or a repeat): ack it */
+	PENDING_FORBIDDEN,	/* not the user's session */
+	PENDING_CLOSED,		/* the session is closed */
+	PENDING_FAILED		/* the database failed: nothing stored */
+};
+
+/* A checked message frame waiting to be stored with those that came with it. */
+struct pending {
+	json_t *frame;		/* new reference: text and cmid point into it */
+	int64_t session_id;
+	const char *text;
+	const char *cmid;	/* NULL: none */
+	enum pending_state state;
+	int64_t id, created_at;	/* once stored */
+	char *reply;		/* a repeat's ack line, new; NULL otherwise */
+};
+
 /* One connection, alive for the life of the process. */
 struct conn {
 	struct config cfg;
@@ -46,6 +68,8 @@ struct conn {
 	char *in;			/* HANDLER_LINE_MAX + 1 bytes, touched only as used */
 	size_t inlen;
 	int discarding;			/* skipping the rest of an overlong line */
+	struct pending pending[PENDING_MAX];
+	size_t npending;
 };
 
 /*
@@ -63,9 +87,17 @@ int conn_send_error(struct conn *c, enum error_code code,
 void frames_start(struct conn *c);
 
 /*
- * Handle one line the client sent. Returns 0, or -1 when the connection
- * must end (the client is gone, or the database failed).
+ * Handle one line the client sent. A valid message is only queued until
+ * frames_flush. Returns 0, or -1 when the connection must end (the client
+ * is gone, or the database failed).
  */
 int frames_handle(struct conn *c, const char *line, size_t len);
+
+/*
+ * Store the message frames handle queued, in one transaction, and answer
+ * each (ack or error) in the order they came. Call it once the lines read
+ * together are handled. Returns 0, or -1 when the client is gone.
+ */
+int frames_flush(struct conn *c);
 
 #endif

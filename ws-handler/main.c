@@ -6,6 +6,7 @@
  * wake-up socket until the client leaves or the token stops working.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -153,18 +154,20 @@ mark_sent(struct conn *c, int64_t now, int all)
 	sent_upto_cursor(c, now);
 }
 
-/* Send everything after the cursor. */
+/* Send everything after the cursor, read in one snapshot. */
 static int
 deliver(struct conn *c)
 {
 	int n;
 
-	do {
-		if ((n = relay_fetch(c->relay, &c->user, c->cursor, FETCH_BATCH, 0,
-		    send_item, c)) == -1)
-			return -1;
-	} while (n == FETCH_BATCH);
-	if (fflush(stdout) == EOF)
+	if (db_begin_read(c->db) == -1)
+		return -1;
+	do
+		n = relay_fetch(c->relay, &c->user, c->cursor, FETCH_BATCH, 0,
+		    send_item, c);
+	while (n == FETCH_BATCH);
+	db_end_read(c->db);
+	if (n == -1 || fflush(stdout) == EOF)
 		return -1;
 	sent_upto_cursor(c, clock_now_ms());
 	return 0;
@@ -211,7 +214,7 @@ push_offline(struct conn *c)
 	json_t *done;
 	int n = 0, rc;
 
-	if (db_exec(c->db, "BEGIN") == -1)
+	if (db_begin_read(c->db) == -1)
 		return -1;
 	rc = relay_cursor(c->relay, &c->user, &c->cursor);
 	c->marked = c->cursor;
@@ -220,7 +223,7 @@ push_offline(struct conn *c)
 		;
 	if (n == -1)
 		rc = -1;
-	db_exec(c->db, "COMMIT");
+	db_end_read(c->db);
 	if (rc == -1)
 		return -1;
 	done = json_pack("{s:s,s:I}", "type", "offline_messages_complete",
@@ -314,6 +317,8 @@ read_input(struct conn *c)
 		memmove(c->in, nl + 1, c->inlen - len - 1);
 		c->inlen -= len + 1;
 	}
+	if (frames_flush(c) == -1)
+		return -1;
 	if (c->inlen == HANDLER_LINE_MAX) {
 		if (!c->discarding && conn_send_error(c, ERROR_INVALID_REQUEST,
 		    NULL, "frame is larger than %d bytes", HANDLER_LINE_MAX) == -1)
@@ -346,11 +351,17 @@ run(struct conn *c)
 	};
 	int64_t now, next_pass = clock_now_ms() + SAFETY_MS;
 	int64_t next_check = clock_now_ms() + RECHECK_MS;
-	int fetch, check, rc;
+	int fetch, check, rc, n, worked = 0;
 
 	while (!stopping) {
-		if (poll(fds, 2, sleep_ms(c, next_pass)) == -1 && errno != EINTR)
+		if ((n = poll(fds, 2, sleep_ms(c, next_pass))) == -1 && errno != EINTR)
 			return -1;
+		/* Quiet now: hand back what a burst of work made the heap grow by. */
+		if (n == 0 && worked) {
+			malloc_trim(0);
+			worked = 0;
+		}
+		worked |= n > 0;
 		now = clock_now_ms();
 		fetch = check = 0;
 		if ((fds[1].revents & POLLIN) && drain_wakes(c, &fetch, &check) == -1)
@@ -456,7 +467,12 @@ main(void)
 	}
 	if ((rc = start(c, token, sizeof(token))) != 0)
 		goto out;
-	rc = push_offline(c) == 0 && run(c) == 0 ? 0 : 1;
+	rc = 1;
+	if (push_offline(c) == 0) {
+		/* Setting up used pages the idle connection does not need. */
+		malloc_trim(0);
+		rc = run(c) == 0 ? 0 : 1;
+	}
 	log_msg(LOG_DEBUG, c->log_id, "closed");
 out:
 	if (c != NULL && c->id != 0)

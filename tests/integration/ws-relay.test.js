@@ -82,6 +82,36 @@ describe('WebSocket relay', () => {
     await p.c.close();
   });
 
+  it('answers frames sent back to back in the order they were sent', async () => {
+    const p = await pair(stack);
+    const sid = p.session.id;
+    // Sent in one go, these reach the handler together and are stored in
+    // one transaction; each still gets its own answer, in order.
+    const frames = [
+      { type: 'message', sessionId: sid, text: 'one', clientMsgId: 'b-1' },
+      { type: 'message', sessionId: sid, text: 'two', clientMsgId: 'b-2' },
+      { type: 'message', sessionId: sid, text: '   ', clientMsgId: 'b-3' },
+      { type: 'message', sessionId: sid, text: 'one again', clientMsgId: 'b-1' },
+      { type: 'message', sessionId: 999999999, text: 'elsewhere', clientMsgId: 'b-4' },
+      { type: 'ping' },
+      { type: 'message', sessionId: sid, text: 'three', clientMsgId: 'b-5' },
+    ];
+    for (const f of frames) p.c.send(f);
+    const answers = [];
+    for (let i = 0; i < frames.length; i++) answers.push(await p.c.next());
+    const shape = answers.map((a) => (a.type === 'error' ? `error ${a.code} ${a.clientMsgId}` :
+      a.type === 'ack' ? `ack ${a.clientMsgId} ${a.message.text}` : a.type));
+    assert.deepEqual(shape, ['ack b-1 one', 'ack b-2 two', 'error INVALID_MESSAGE b-3',
+      'ack b-1 one', 'error FORBIDDEN b-4', 'pong', 'ack b-5 three']);
+    assert.deepEqual(answers[3], answers[0], 'the repeat answers the first ack');
+    const got = [];
+    for (let i = 0; i < 3; i++) got.push((await p.a.nextType('message')).message.text);
+    assert.deepEqual(got, ['one', 'two', 'three']);
+    await assert.rejects(p.a.nextType('message', 300));
+    await p.a.close();
+    await p.c.close();
+  });
+
   it('message ids grow with time', async () => {
     const p = await pair(stack);
     const ids = [];
