@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "../lib/agent.h"
+#include "../lib/backup.h"
 #include "../lib/clock.h"
 #include "../lib/config.h"
 #include "../lib/db.h"
@@ -30,7 +31,9 @@ static const char usage_text[] =
     "  agent list                               list agents\n"
     "  agent disable USERNAME                   stop an agent logging in; revoke its tokens\n"
     "  agent enable USERNAME                    let a disabled agent log in again\n"
-    "  agent passwd USERNAME                    set a new password (stdin); revoke its tokens\n";
+    "  agent passwd USERNAME                    set a new password (stdin); revoke its tokens\n"
+    "  backup FILE                              copy the live database into a new FILE\n"
+    "  restore FILE                             replace the database with a backup FILE\n";
 
 /* The words of the command line, --db taken out. */
 struct args {
@@ -231,6 +234,69 @@ cmd_agent(const struct config *cfg, int argc, char **argv)
 	return rc;
 }
 
+/* Any schema: a backup before an upgrade is the point of one. */
+static int
+cmd_backup(const struct config *cfg, const char *path)
+{
+	struct db *db;
+	char err[1024];
+	int pages = 0, rc;
+
+	if ((db = db_open(cfg, DB_ANY_SCHEMA, err, sizeof(err))) == NULL)
+		return fail("backup: %s", err);
+	rc = backup_save(db, path, &pages, err, sizeof(err));
+	db_close(db);
+	if (rc == -1)
+		return fail("%s", err);
+	printf("%s: backed up to %s (%d pages)\n", cfg->db_path, path, pages);
+	return 0;
+}
+
+/*
+ * Copy the backup in, bring it up to this release's migrations, and end
+ * the WebSocket connections of the database it replaced: their clients
+ * reconnect and get what the restored database holds for them.
+ */
+static int
+cmd_restore(const struct config *cfg, const char *path)
+{
+	struct relay_list *before = NULL;
+	struct relay *relay = NULL;
+	int64_t started = clock_now_ms();
+	struct db *db;
+	char err[1024];
+	int applied = 0, rc = 1;
+
+	if ((db = db_open(cfg, DB_CREATE | DB_ANY_SCHEMA, err, sizeof(err))) ==
+	    NULL)
+		return fail("restore: %s", err);
+	/* A new or empty database has no connections to end. */
+	if ((relay = relay_new(db)) != NULL)
+		before = relay_list_connections(relay);
+	if (backup_restore(db, path, cfg->sql_dir, err, sizeof(err)) == -1) {
+		fail("%s", err);
+		goto out;
+	}
+	if (migrate_apply(db, cfg->sql_dir, &applied, err, sizeof(err)) == -1) {
+		fail("restore %s: restored, but its migrations failed: %s; run "
+		    "chatctl migrate once that is fixed", path, err);
+		goto out;
+	}
+	if (relay != NULL) {
+		if (relay_forget_before(relay, started) == -1)
+			fail("restore: %s", db_errmsg(db));
+		relay_end_list(relay, before);
+	}
+	printf("%s: restored from %s; %d migration%s applied\n", cfg->db_path,
+	    path, applied, applied == 1 ? "" : "s");
+	rc = 0;
+out:
+	relay_list_free(before);
+	relay_free(relay);
+	db_close(db);
+	return rc;
+}
+
 /* Take --db PATH out of argv; it may stand anywhere. Returns 0 or -1. */
 static int
 take_db_option(int *argc, char **argv)
@@ -274,5 +340,11 @@ main(int argc, char **argv)
 		return cmd_migrate(&cfg);
 	if (strcmp(argv[1], "agent") == 0)
 		return cmd_agent(&cfg, argc - 1, argv + 1);
+	if (strcmp(argv[1], "backup") == 0 && argc == 3)
+		return cmd_backup(&cfg, argv[2]);
+	if (strcmp(argv[1], "restore") == 0 && argc == 3)
+		return cmd_restore(&cfg, argv[2]);
+	if (strcmp(argv[1], "backup") == 0 || strcmp(argv[1], "restore") == 0)
+		return fail("%s: usage: chatctl %s FILE", argv[1], argv[1]);
 	return fail("unknown command: %s (see chatctl --help)", argv[1]);
 }

@@ -204,6 +204,20 @@ out:
 	return rc;
 }
 
+int
+migrate_latest(const char *dir, long *version, char *err, size_t errsz)
+{
+	struct migration_list list;
+
+	*version = 0;
+	if (list_load(dir, &list, err, errsz) == -1)
+		return -1;
+	if (list.n > 0)
+		*version = list.items[list.n - 1].version;
+	free(list.items);
+	return 0;
+}
+
 /* Read path whole into a new NUL-terminated buffer the caller frees. */
 static char *
 read_file(const char *path, char *err, size_t errsz)

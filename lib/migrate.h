@@ -28,4 +28,10 @@ int migrate_apply(struct db *db, const char *dir, int *applied, char *err,
 int migrate_pending(struct db *db, const char *dir, int *pending, char *err,
     size_t errsz);
 
+/*
+ * The highest migration number of dir into *version (0: none).
+ * Returns 0, or -1 with a one-line reason in err.
+ */
+int migrate_latest(const char *dir, long *version, char *err, size_t errsz);
+
 #endif

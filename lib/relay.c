@@ -14,6 +14,8 @@ enum stmt {
 	STMT_INSTANCE,
 	STMT_CONNECT,
 	STMT_DISCONNECT,
+	STMT_ALL_SOCKETS,
+	STMT_FORGET_BEFORE,
 	STMT_DELETE_SOCKET,
 	STMT_USER_SOCKETS,
 	STMT_AGENT_SOCKETS,
@@ -33,7 +35,11 @@ static const char *const stmts[STMT__MAX] = {
 	[STMT_CONNECT] =
 	    "INSERT INTO connections (user_type, user_id, socket, pid, address,"
 	    " created_at) VALUES (?, ?, ?, ?, ?, ?)",
-	[STMT_DISCONNECT] = "DELETE FROM connections WHERE id = ?",
+	/* By socket too: after a restore the id may be another connection's. */
+	[STMT_DISCONNECT] =
+	    "DELETE FROM connections WHERE id = ?1 AND (?2 IS NULL OR socket = ?2)",
+	[STMT_ALL_SOCKETS] = "SELECT socket FROM connections",
+	[STMT_FORGET_BEFORE] = "DELETE FROM connections WHERE created_at < ?",
 	[STMT_DELETE_SOCKET] = "DELETE FROM connections WHERE socket = ?",
 	[STMT_USER_SOCKETS] =
 	    "SELECT socket FROM connections WHERE user_type = ? AND user_id = ?",
@@ -169,6 +175,8 @@ relay_disconnect(struct relay *r, int64_t conn_id)
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, conn_id);
+	if (r->self != NULL)
+		sqlite3_bind_text(s, 2, r->self, -1, SQLITE_STATIC);
 	return run(s);
 }
 
@@ -257,6 +265,55 @@ relay_prune_agents(struct relay *r)
 		rc = -1;
 	free(list.name);
 	return rc;
+}
+
+struct relay_list *
+relay_list_connections(struct relay *r)
+{
+	sqlite3_stmt *s = db_stmt(r->db, stmts[STMT_ALL_SOCKETS]);
+	struct names *list = malloc(sizeof(*list));
+
+	if (s == NULL || list == NULL || read_names(s, list) == -1) {
+		db_done(s);
+		if (list != NULL)
+			free(list->name);
+		free(list);
+		return NULL;
+	}
+	return (struct relay_list *)list;
+}
+
+void
+relay_end_list(struct relay *r, struct relay_list *connections)
+{
+	struct names *list = (struct names *)connections;
+	size_t i;
+
+	if (list == NULL)
+		return;
+	for (i = 0; i < list->n; i++)
+		wake_send(r->sender, r->instance, list->name[i], WAKE_END, NULL, 0);
+}
+
+void
+relay_list_free(struct relay_list *connections)
+{
+	struct names *list = (struct names *)connections;
+
+	if (list != NULL)
+		free(list->name);
+	free(list);
+}
+
+int
+relay_forget_before(struct relay *r, int64_t before)
+{
+	sqlite3_stmt *s = db_stmt(r->db, stmts[STMT_FORGET_BEFORE]);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, before);
+	return run(s);
 }
 
 /* Remember user for the next flush, once. */

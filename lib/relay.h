@@ -65,6 +65,26 @@ void relay_set_self(struct relay *relay, const char *wake_name);
 /* Forget a connection. Returns 0 or -1. */
 int relay_disconnect(struct relay *relay, int64_t conn_id);
 
+/* The wake names of every registered connection (opaque). */
+struct relay_list;
+
+/*
+ * The connections registered now, as a new list for relay_end_list, or
+ * NULL on error. With relay_forget_before and relay_end_list, a restore
+ * ends the connections of the database it replaced: their clients
+ * reconnect to the restored one.
+ */
+struct relay_list *relay_list_connections(struct relay *relay);
+
+/* Tell every connection of list to end now. NULL is a no-op. */
+void relay_end_list(struct relay *relay, struct relay_list *list);
+
+/* Free list. relay_list_free(NULL) is a no-op. */
+void relay_list_free(struct relay_list *list);
+
+/* Delete the rows of connections registered before the time before (ms). Returns 0 or -1. */
+int relay_forget_before(struct relay *relay, int64_t before);
+
 /*
  * Ask every agent connection whether it is alive and delete the rows of
  * the dead ones, so presence and routing see only live agents.

@@ -19,7 +19,8 @@ enum wake_kind {
 	WAKE_DELIVER = 'D',	/* new deliveries: read them from the database */
 	WAKE_RECHECK = 'R',	/* check your token again (logout, disable) */
 	WAKE_TYPING = 'T',	/* payload: a typing frame to pass on as it is */
-	WAKE_PROBE = 'P'	/* nothing: only asks whether you are alive */
+	WAKE_PROBE = 'P',	/* nothing: only asks whether you are alive */
+	WAKE_END = 'E'		/* end the connection: the database was replaced */
 };
 
 #define WAKE_MAX 1024	/* largest datagram, kind byte included */

@@ -284,6 +284,11 @@ drain_wakes(struct conn *c, int *fetch, int *check)
 			*fetch = 1;
 		else if (buf[0] == WAKE_RECHECK)
 			*check = 1;
+		else if (buf[0] == WAKE_END) {
+			/* The client reconnects, to the database now in place. */
+			log_msg(LOG_INFO, c->log_id, "the database was restored; closing");
+			return -1;
+		}
 		else if (buf[0] == WAKE_TYPING && n > 1) {
 			buf[n] = '\0';
 			if (fputs(buf + 1, stdout) == EOF || fputc('\n', stdout) == EOF)
