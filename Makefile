@@ -38,6 +38,7 @@ API_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out cgi-bin/authorizer.c,$(wi
 WS_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard ws-handler/*.c))
 CTL_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard chatctl/*.c))
 BENCH_PROGRAMS = $(BUILD)/wsload $(BUILD)/echo-handler $(BUILD)/fcgi-hello
+WSLOAD_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard bench/wsload*.c))
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 PROGRAMS = $(BUILD)/chat-api $(BUILD)/chat-authorizer $(BUILD)/chat-ws \
 	$(BUILD)/chatctl
@@ -69,6 +70,9 @@ $(BUILD)/chatctl: $(CTL_OBJ) $(BUILD)/libchat.a
 
 $(BENCH_PROGRAMS): $(BUILD)/%: $(BUILD)/obj/bench/%.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lfcgi $(PKG_LIBS)
+
+# wsload is several files; the rule above links them all ($^).
+$(BUILD)/wsload: $(WSLOAD_OBJ)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libchat.a
 	@mkdir -p $(dir $@)
