@@ -373,9 +373,13 @@ run(struct conn *c)
 			return -1;
 		if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
 		    (rc = read_input(c)) != 0) {
-			/* The client closed it: it had what was sent before. */
+			/*
+			 * The client is gone, or websocketd is: frames written in
+			 * the last moment may never have left its pipe, so only
+			 * what went out MARK_AFTER_MS ago counts as delivered.
+			 */
 			if (rc == 1)
-				mark_sent(c, now, 1);
+				mark_sent(c, now, 0);
 			return rc == 1 ? 0 : -1;
 		}
 		if (now >= next_pass) {

@@ -241,6 +241,7 @@ describe('WebSocket relay', () => {
     const kinds = again.client.frames.map((f) => f.type);
     assert.deepEqual(kinds, ['offline_message', 'offline_message', 'offline_message',
       'offline_messages_complete']);
+    await sleep(2200);
     await again.client.close();
     const third = await connectReady(stack, p.customer.token);
     assert.equal(third.count, 0);
@@ -252,13 +253,30 @@ describe('WebSocket relay', () => {
     await p.a.close();
   });
 
-  it('a message a connected tab received is not offline for the next one', async () => {
+  it('a message a connected tab had for a while is not offline for the next one', async () => {
     const p = await pair(stack);
     p.a.send({ type: 'message', sessionId: p.session.id, text: 'seen live' });
     await p.c.nextType('message');
+    // What was sent counts as delivered once the connection outlives it by
+    // a second; marks are taken a second apart, so within two.
+    await sleep(2200);
     await p.c.close();
     const again = await connectReady(stack, p.customer.token);
     assert.equal(again.count, 0);
+    await again.client.close();
+    await p.a.close();
+  });
+
+  it('a message sent to a connection as it drops is offered again to the next one', async () => {
+    const p = await pair(stack);
+    // The socket goes without a close frame just as the reply is written:
+    // the handler cannot know whether it left, so it is offline once more.
+    p.a.send({ type: 'message', sessionId: p.session.id, text: 'as you left' });
+    const ack = await p.a.nextType('ack');
+    p.c.ws._socket.destroy();
+    await p.c.whenClosed();
+    const again = await connectReady(stack, p.customer.token);
+    assert.deepEqual(again.offline.map((m) => m.id), [ack.message.id]);
     await again.client.close();
     await p.a.close();
   });
