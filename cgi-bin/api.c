@@ -12,6 +12,7 @@
 
 #include "api.h"
 #include "../lib/log.h"
+#include "../lib/serve.h"
 
 enum auth {
 	AUTH_NONE,	/* anyone */
@@ -209,32 +210,21 @@ api_fail_throttled(struct call *c, long retry_after, const char *message)
 	    "%ld s", message, retry_after);
 }
 
-int
-main(void)
+/* One process serving requests from listen_fd with its own database connection. */
+static int
+serve(int listen_fd, void *arg)
 {
 	struct http_request req;
-	struct config cfg;
-	struct api api;
+	struct api api = { .cfg = arg };
 	unsigned long seq;
 	char err[512];
 
-	signal(SIGPIPE, SIG_IGN);
-	if (config_load(&cfg, err, sizeof(err)) == -1) {
-		log_msg(LOG_ERROR, NULL, "chat-api: %s", err);
-		return 1;
-	}
-	log_init("chat-api", cfg.log_level, cfg.log_file);
-	if (sodium_init() < 0) {
-		log_msg(LOG_ERROR, NULL, "libsodium failed to start");
-		return 1;
-	}
-	api.cfg = &cfg;
-	if ((api.db = db_open(&cfg, 0, err, sizeof(err))) == NULL) {
+	if ((api.db = db_open(api.cfg, 0, err, sizeof(err))) == NULL) {
 		log_msg(LOG_ERROR, NULL, "%s", err);
 		return 1;
 	}
 	if ((api.relay = relay_new(api.db)) == NULL ||
-	    http_request_init(&req, 0) == -1) {
+	    http_request_init(&req, listen_fd) == -1) {
 		log_msg(LOG_ERROR, NULL, "cannot start: %s", db_errmsg(api.db));
 		relay_free(api.relay);
 		db_close(api.db);
@@ -247,4 +237,32 @@ main(void)
 	relay_free(api.relay);
 	db_close(api.db);
 	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct serve_opts opts;
+	struct config cfg;
+	char err[512];
+	int rc;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (serve_parse(argc, argv, &opts, err, sizeof(err)) == -1) {
+		fprintf(stderr, "chat-api: %s\n", err);
+		return 2;
+	}
+	if (config_load(&cfg, err, sizeof(err)) == -1) {
+		log_msg(LOG_ERROR, NULL, "chat-api: %s", err);
+		return 1;
+	}
+	log_init("chat-api", cfg.log_level, cfg.log_file);
+	if (sodium_init() < 0) {
+		log_msg(LOG_ERROR, NULL, "libsodium failed to start");
+		return 1;
+	}
+	if ((rc = serve_run(&opts, serve, &cfg, err, sizeof(err))) != 0 &&
+	    opts.listen != NULL)
+		log_msg(LOG_ERROR, NULL, "%s", err);
+	return rc;
 }

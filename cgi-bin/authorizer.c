@@ -21,6 +21,7 @@
 #include "../lib/db.h"
 #include "../lib/http.h"
 #include "../lib/log.h"
+#include "../lib/serve.h"
 #include "../lib/query.h"
 #include "../lib/token.h"
 
@@ -141,35 +142,57 @@ authorize(struct http_request *req, const struct config *cfg, struct db *db)
 	sodium_memzero(token, sizeof(token));
 }
 
-int
-main(void)
+/* One process answering handshakes from listen_fd with its own database connection. */
+static int
+serve(int listen_fd, void *arg)
 {
+	struct config *cfg = arg;
 	struct http_request req;
-	struct config cfg;
-	struct db *db;
 	unsigned long seq;
+	struct db *db;
 	char err[512];
 
-	signal(SIGPIPE, SIG_IGN);
-	if (config_load(&cfg, err, sizeof(err)) == -1) {
-		log_msg(LOG_ERROR, NULL, "chat-authorizer: %s", err);
-		return 1;
-	}
-	log_init("chat-authorizer", cfg.log_level, cfg.log_file);
-	if (sodium_init() < 0 || (db = db_open(&cfg, 0, err, sizeof(err))) ==
-	    NULL) {
+	if ((db = db_open(cfg, 0, err, sizeof(err))) == NULL) {
 		log_msg(LOG_ERROR, NULL, "%s", err);
 		return 1;
 	}
-	if (http_request_init(&req, 0) == -1) {
+	if (http_request_init(&req, listen_fd) == -1) {
 		log_msg(LOG_ERROR, NULL, "FastCGI: cannot start");
 		db_close(db);
 		return 1;
 	}
 	for (seq = 1; http_accept(&req, seq) == 0; seq++) {
-		authorize(&req, &cfg, db);
+		authorize(&req, cfg, db);
 		http_finish(&req);
 	}
 	db_close(db);
 	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct serve_opts opts;
+	struct config cfg;
+	char err[512];
+	int rc;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (serve_parse(argc, argv, &opts, err, sizeof(err)) == -1) {
+		fprintf(stderr, "chat-authorizer: %s\n", err);
+		return 2;
+	}
+	if (config_load(&cfg, err, sizeof(err)) == -1) {
+		log_msg(LOG_ERROR, NULL, "chat-authorizer: %s", err);
+		return 1;
+	}
+	log_init("chat-authorizer", cfg.log_level, cfg.log_file);
+	if (sodium_init() < 0) {
+		log_msg(LOG_ERROR, NULL, "libsodium failed to start");
+		return 1;
+	}
+	if ((rc = serve_run(&opts, serve, &cfg, err, sizeof(err))) != 0 &&
+	    opts.listen != NULL)
+		log_msg(LOG_ERROR, NULL, "%s", err);
+	return rc;
 }
