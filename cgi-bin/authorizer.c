@@ -129,7 +129,15 @@ authorize(struct http_request *req, const struct config *cfg, struct db *db)
 	}
 	switch (token_verify(db, token, TOKEN_ACCESS, req->now, &who)) {
 	case TOKEN_OK:
-		FCGX_PutS("Status: 200 OK\r\n\r\n", req->fcgi.out);
+		/*
+		 * Who it is, for the web server: Apache's mod_authnz_fcgi takes
+		 * the user name from this variable (UserExpr); lighttpd passes
+		 * it on to the backend's environment.
+		 */
+		FCGX_FPrintF(req->fcgi.out, "Status: 200 OK\r\n"
+		    "Variable-WS_USER: %s-%lld\r\n\r\n",
+		    who.principal == PRINCIPAL_AGENT ? "agent" : "customer",
+		    (long long)who.principal_id);
 		break;
 	case TOKEN_INVALID:
 		refuse(req, ERROR_TOKEN_EXPIRED, "Token is invalid or expired, "
