@@ -4,6 +4,7 @@
 #   make test       install what is missing, build, run every test
 #   make asan       the same tests against an address/UB-sanitizer build
 #   make bench      the benchmarks of README.md
+#   make install    install under PREFIX (/usr/local), DESTDIR for staging
 #   make clean      remove build/
 # Local overrides (CC, CFLAGS, ...) go in config.mk.
 -include config.mk
@@ -43,7 +44,10 @@ UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/te
 PROGRAMS = $(BUILD)/chat-api $(BUILD)/chat-authorizer $(BUILD)/chat-ws \
 	$(BUILD)/chatctl
 
-.PHONY: all deps test-deps run test unit-tests asan bench clean
+PREFIX ?= /usr/local
+INSTALL_BUILD = build/install
+
+.PHONY: all deps test-deps run test unit-tests asan bench install clean
 # Keep the object files of the unit tests between runs.
 .SECONDARY:
 
@@ -103,6 +107,14 @@ bench: deps
 	@CHAT_BUILD_DIR=$(abspath $(BUILD)) bench/ws-run
 	@CHAT_BUILD_DIR=$(abspath $(BUILD)) CHAT_DB_SYNC=full BENCH_HOLD=100 \
 	    BENCH_RESULTS=bench/results/ws-sync-full.txt bench/ws-run
+
+# Programs of their own for the install, whose default migrations directory
+# is the installed one; config.c is recompiled each time, for the PREFIX.
+install:
+	@rm -f $(INSTALL_BUILD)/obj/lib/config.o
+	@$(MAKE) --no-print-directory BUILD=$(INSTALL_BUILD) \
+	    SQL_DIR=$(PREFIX)/share/chat/sql all
+	@PREFIX=$(PREFIX) setup/install $(INSTALL_BUILD)
 
 clean:
 	rm -rf build
