@@ -3,12 +3,10 @@
  * (or it is started with its listening socket on standard input); each
  * process serves one request at a time with one database connection.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
 
 #include "api.h"
 #include "../lib/log.h"
@@ -242,27 +240,5 @@ serve(int listen_fd, void *arg)
 int
 main(int argc, char **argv)
 {
-	struct serve_opts opts;
-	struct config cfg;
-	char err[512];
-	int rc;
-
-	signal(SIGPIPE, SIG_IGN);
-	if (serve_parse(argc, argv, &opts, err, sizeof(err)) == -1) {
-		fprintf(stderr, "chat-api: %s\n", err);
-		return 2;
-	}
-	if (config_load(&cfg, err, sizeof(err)) == -1) {
-		log_msg(LOG_ERROR, NULL, "chat-api: %s", err);
-		return 1;
-	}
-	log_init("chat-api", cfg.log_level, cfg.log_file);
-	if (sodium_init() < 0) {
-		log_msg(LOG_ERROR, NULL, "libsodium failed to start");
-		return 1;
-	}
-	if ((rc = serve_run(&opts, serve, &cfg, err, sizeof(err))) != 0 &&
-	    opts.listen != NULL)
-		log_msg(LOG_ERROR, NULL, "%s", err);
-	return rc;
+	return serve_main(argc, argv, "chat-api", serve);
 }

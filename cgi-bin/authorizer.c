@@ -10,7 +10,6 @@
  *   no token, or an empty one          401 MISSING_TOKEN
  *   unknown, expired or revoked token  401 TOKEN_EXPIRED
  */
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -180,27 +179,5 @@ serve(int listen_fd, void *arg)
 int
 main(int argc, char **argv)
 {
-	struct serve_opts opts;
-	struct config cfg;
-	char err[512];
-	int rc;
-
-	signal(SIGPIPE, SIG_IGN);
-	if (serve_parse(argc, argv, &opts, err, sizeof(err)) == -1) {
-		fprintf(stderr, "chat-authorizer: %s\n", err);
-		return 2;
-	}
-	if (config_load(&cfg, err, sizeof(err)) == -1) {
-		log_msg(LOG_ERROR, NULL, "chat-authorizer: %s", err);
-		return 1;
-	}
-	log_init("chat-authorizer", cfg.log_level, cfg.log_file);
-	if (sodium_init() < 0) {
-		log_msg(LOG_ERROR, NULL, "libsodium failed to start");
-		return 1;
-	}
-	if ((rc = serve_run(&opts, serve, &cfg, err, sizeof(err))) != 0 &&
-	    opts.listen != NULL)
-		log_msg(LOG_ERROR, NULL, "%s", err);
-	return rc;
+	return serve_main(argc, argv, "chat-authorizer", serve);
 }

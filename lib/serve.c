@@ -8,8 +8,10 @@
 #include <unistd.h>
 
 #include <fcgiapp.h>
+#include <sodium.h>
 
 #include "clock.h"
+#include "config.h"
 #include "log.h"
 #include "serve.h"
 
@@ -153,4 +155,33 @@ serve_run(const struct serve_opts *o, int (*worker)(int fd, void *arg),
 	if (strchr(o->listen, ':') == NULL)
 		unlink(o->listen);
 	return rc == 0 ? 0 : 1;
+}
+
+int
+serve_main(int argc, char **argv, const char *program,
+    int (*worker)(int fd, void *cfg))
+{
+	struct serve_opts opts;
+	struct config cfg;
+	char err[512];
+	int rc;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (serve_parse(argc, argv, &opts, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s: %s\n", program, err);
+		return 2;
+	}
+	if (config_load(&cfg, err, sizeof(err)) == -1) {
+		log_msg(LOG_ERROR, NULL, "%s: %s", program, err);
+		return 1;
+	}
+	log_init(program, cfg.log_level, cfg.log_file);
+	if (sodium_init() < 0) {
+		log_msg(LOG_ERROR, NULL, "libsodium failed to start");
+		return 1;
+	}
+	if ((rc = serve_run(&opts, worker, &cfg, err, sizeof(err))) != 0 &&
+	    opts.listen != NULL)
+		log_msg(LOG_ERROR, NULL, "%s", err);
+	return rc;
 }

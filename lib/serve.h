@@ -36,4 +36,14 @@ int serve_parse(int argc, char **argv, struct serve_opts *o, char *err,
 int serve_run(const struct serve_opts *o, int (*worker)(int fd, void *arg),
     void *arg, char *err, size_t errsz);
 
+/*
+ * The whole main of a FastCGI program: the options above, the settings
+ * (CHAT_*, refused with a logged reason), the log under program's name,
+ * libsodium, then serve_run with worker(fd, cfg), cfg the settings as a
+ * struct config. Returns the exit status: 2 for bad options (one line on
+ * standard error), 1 for a failure to start.
+ */
+int serve_main(int argc, char **argv, const char *program,
+    int (*worker)(int fd, void *cfg));
+
 #endif
