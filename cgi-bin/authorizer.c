@@ -55,17 +55,29 @@ list_has(const char *list, const char *item)
 	return 0;
 }
 
+/*
+ * A WebSocket handshake: HTTP/1.1's GET with Upgrade: websocket, or
+ * HTTP/2's extended CONNECT (RFC 8441), which browsers use where the server
+ * offers it (lighttpd over TLS does). lighttpd 1.4.69 hands that on as
+ * method CONNECT, protocol HTTP/2.0, without Upgrade, Connection or
+ * Sec-WebSocket-Key (RFC 8441 has none); later versions turn it into the
+ * HTTP/1.1 form themselves.
+ */
 static int
 is_upgrade(struct http_request *req)
 {
 	const char *version = http_param(req, "HTTP_SEC_WEBSOCKET_VERSION");
 	const char *key = http_param(req, "HTTP_SEC_WEBSOCKET_KEY");
+	const char *protocol = http_param(req, "SERVER_PROTOCOL");
 
+	if (version == NULL || strcmp(version, "13") != 0)
+		return 0;
+	if (strcmp(req->method, "CONNECT") == 0)
+		return protocol != NULL && strncmp(protocol, "HTTP/2", 6) == 0;
 	return strcmp(req->method, "GET") == 0 &&
 	    list_has(header(req, "WS_UPGRADE", "HTTP_UPGRADE"), "websocket") &&
 	    list_has(header(req, "WS_CONNECTION", "HTTP_CONNECTION"), "upgrade") &&
-	    key != NULL && key[0] != '\0' && version != NULL &&
-	    strcmp(version, "13") == 0;
+	    key != NULL && key[0] != '\0';
 }
 
 /* The host[:port] part of an origin such as https://host:port. */
