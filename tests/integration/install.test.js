@@ -150,9 +150,10 @@ describe('make install: the installed units and web server configurations in pro
     const dest = path.join(top, 'refused');
     for (const [vars, msg] of [
       [{ SERVER_NAME: 'two words' }, /SERVER_NAME: "two words" is not a host name/],
-      [{ HTTP_PORT: '0' }, /http_port: "0" is not a port/],
-      [{ CHAT_WS_PORT: '70000' }, /ws_port: "70000" is not a port/],
+      [{ HTTP_PORT: '0' }, /HTTP_PORT: "0" is not a port/],
+      [{ CHAT_WS_PORT: '70000' }, /CHAT_WS_PORT: "70000" is not a port/],
       [{ CHAT_API_SOCKET: 'api.sock' }, /CHAT_API_SOCKET: "api.sock" is not an absolute path/],
+      [{ SYSCONFDIR: '/etc/my chat' }, /SYSCONFDIR: "\/etc\/my chat" is not an absolute path without spaces/],
     ]) {
       const r = await makeInstall({ DESTDIR: dest, PREFIX, ...vars });
       assert.notEqual(r.code, 0, r.out);
