@@ -14,19 +14,13 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 
+const { sleep, killGroup } = require('./stack');
+
 const START_TIMEOUT_MS = 15000;
 const STOP_TIMEOUT_MS = 5000;
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Every process started here, stopped on every exit path (see stack.js).
 const running = new Set();
-function killGroup(pid, signal) {
-  try {
-    process.kill(-pid, signal);
-  } catch (err) {
-    if (err.code !== 'ESRCH') throw err;
-  }
-}
 process.on('exit', () => { for (const p of running) killGroup(p.child.pid, 'SIGKILL'); });
 
 /** Run a command to its end: {status, out}; throws when it cannot start. */

@@ -5,11 +5,10 @@
 
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { startStack, freePort, request } = require('./stack');
+const { startStack, freePort, request, runProgram } = require('./stack');
 const { connectReady, api, handshake, newCustomer, newAgent } = require('./ws-client');
 const {
   account, canServeAs, readEnvFile, readUnit, listening, run, stop, startUnit, startDebianLighttpd, startDebianApache,
@@ -20,18 +19,12 @@ const PREFIX = '/opt/chat';
 
 // make install with these variables (DESTDIR and PREFIX, say) and no other
 // CHAT_* setting than theirs.
-function makeInstall(vars) {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env };
-    for (const k of Object.keys(env)) if (k.startsWith('CHAT_') || k === 'MAKEFLAGS' || k === 'MAKELEVEL') delete env[k];
-    Object.assign(env, vars);
-    const child = spawn('make', ['--no-print-directory', 'install'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { out += d; });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out }));
-  });
+async function makeInstall(vars) {
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('CHAT_') || k === 'MAKEFLAGS' || k === 'MAKELEVEL') delete env[k];
+  Object.assign(env, vars);
+  const r = await runProgram('make', ['--no-print-directory', 'install'], undefined, { cwd: ROOT, env });
+  return { code: r.code, out: r.stdout + r.stderr };
 }
 
 describe('make install', () => {
@@ -187,17 +180,8 @@ describe('make install: the installed units and web server configurations in pro
     // The database, created as README.md says, by the units' user.
     const settings = readEnvFile(path.join(dirs.SYSCONFDIR, 'chat', 'chat.env'));
     const user = readUnit(units[0]).User;
-    const chatctl = (args, stdin) => new Promise((resolve, reject) => {
-      const child = spawn(path.join(dirs.PREFIX, 'bin', 'chatctl'), args,
-        { env: { PATH: process.env.PATH, ...settings }, ...account(user) });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => { stdout += d; });
-      child.stderr.on('data', (d) => { stderr += d; });
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-      child.stdin.end(stdin || '');
-    });
+    const chatctl = (args, stdin) => runProgram(path.join(dirs.PREFIX, 'bin', 'chatctl'), args, stdin,
+      { env: { PATH: process.env.PATH, ...settings }, ...account(user) });
     const migrated = await chatctl(['migrate']);
     assert.equal(migrated.code, 0, migrated.stderr);
 

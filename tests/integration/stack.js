@@ -147,16 +147,12 @@ function request(port, method, urlPath, opts = {}) {
 }
 
 /**
- * Run build/chatctl with --db db and args, writing stdin (if given) to it.
- * Resolves to {code, signal, stdout, stderr}.
+ * Run a program to its end, writing stdin (if given) to it; options go to
+ * spawn (env, uid, gid). Resolves to {code, signal, stdout, stderr}.
  */
-function runChatctl(db, args, stdin) {
-  const argv = db === null ? args : ['--db', db, ...args];
+function runProgram(cmd, args, stdin, options = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(CHATCTL, argv, {
-      env: cleanEnv({ CHAT_SQL_DIR: path.join(ROOT, 'sql') }),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(cmd, args, { ...options, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8');
@@ -168,6 +164,15 @@ function runChatctl(db, args, stdin) {
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
     child.stdin.end(stdin === undefined ? '' : stdin);
   });
+}
+
+/**
+ * Run build/chatctl with --db db and args, writing stdin (if given) to it.
+ * Resolves to {code, signal, stdout, stderr}.
+ */
+function runChatctl(db, args, stdin) {
+  const argv = db === null ? args : ['--db', db, ...args];
+  return runProgram(CHATCTL, argv, stdin, { env: cleanEnv({ CHAT_SQL_DIR: path.join(ROOT, 'sql') }) });
 }
 
 async function waitReady(stack, child, exited) {
@@ -389,8 +394,10 @@ module.exports = {
   TOKEN_RE,
   TIME_RE,
   sleep,
+  killGroup,
   freePort,
   request,
+  runProgram,
   runChatctl,
   startStack,
   assertJsonType,

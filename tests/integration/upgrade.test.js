@@ -5,11 +5,10 @@
 
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { startStack } = require('./stack');
+const { startStack, runProgram } = require('./stack');
 const { connectReady, api, newCustomer, newAgent, sleep } = require('./ws-client');
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -17,28 +16,15 @@ const CHATCTL = path.join(process.env.CHAT_BUILD_DIR || path.join(ROOT, 'build')
 
 // chatctl with migrations from sqlDir; resolves with {code, stdout, stderr}.
 function chatctl(db, sqlDir, args) {
-  return new Promise((resolve, reject) => {
-    const env = { PATH: process.env.PATH, CHAT_DB: db, CHAT_SQL_DIR: sqlDir };
-    const child = spawn(CHATCTL, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runProgram(CHATCTL, args, undefined, { env: { PATH: process.env.PATH, CHAT_DB: db, CHAT_SQL_DIR: sqlDir } });
 }
 
 // Every table, index and column of the database, as sqlite_schema says.
-function schemaOf(stack) {
-  return new Promise((resolve, reject) => {
-    const child = spawn('sqlite3', [stack.db, 'SELECT type, name, sql FROM sqlite_schema ORDER BY name;'
-      + ' SELECT version FROM schema_migrations ORDER BY version;'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`sqlite3 exit ${code}`))));
-  });
+async function schemaOf(stack) {
+  const r = await runProgram('sqlite3', [stack.db, 'SELECT type, name, sql FROM sqlite_schema ORDER BY name;'
+    + ' SELECT version FROM schema_migrations ORDER BY version;']);
+  if (r.code !== 0) throw new Error(`sqlite3 exit ${r.code}: ${r.stderr}`);
+  return r.stdout;
 }
 
 describe('upgrades with chatctl migrate', () => {
