@@ -9,7 +9,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { startStack, freePort, request, runProgram } = require('./stack');
-const { connectReady, api, handshake, newCustomer, newAgent } = require('./ws-client');
+const { connectReady, api, handshake, handlerPids, newCustomer, newAgent } = require('./ws-client');
 const {
   account, canServeAs, readEnvFile, readUnit, listening, run, stop, startUnit, startDebianLighttpd, startDebianApache,
 } = require('./deployed');
@@ -53,6 +53,13 @@ describe('make install', () => {
     assert.match(unit, /^User=www-data$/m);
     assert.match(unit, /^EnvironmentFile=\/etc\/chat\/chat\.env$/m);
     assert.match(unit, /--passenv=\S+ \/opt\/chat\/lib\/chat\/chat-ws$/m);
+    // websocketd hands chat-ws only what --passenv names: every setting read.
+    const passed = /--passenv=(\S+)/.exec(unit)[1].split(',');
+    for (const f of fs.readdirSync(path.join(ROOT, 'lib')).filter((n) => n.endsWith('.c'))) {
+      for (const m of fs.readFileSync(path.join(ROOT, 'lib', f), 'utf8').matchAll(/"(CHAT_[A-Z_]+)"/g)) {
+        assert.ok(passed.includes(m[1]), `${m[1]} (lib/${f}) is in chat-websocketd's --passenv`);
+      }
+    }
     assert.doesNotMatch(unit, /@[A-Z_]+@/);
     const env = fs.readFileSync(root('/etc/chat/chat.env'), 'utf8');
     assert.match(env, /^CHAT_DB=\/var\/lib\/chat\/chat\.db$/m);
@@ -182,6 +189,9 @@ describe('make install: the installed units and web server configurations in pro
     const user = readUnit(units[0]).User;
     const chatctl = (args, stdin) => runProgram(path.join(dirs.PREFIX, 'bin', 'chatctl'), args, stdin,
       { env: { PATH: process.env.PATH, ...settings }, ...account(user) });
+    // A setting an administrator adds reaches every program, chat-ws too.
+    fs.appendFileSync(path.join(dirs.SYSCONFDIR, 'chat', 'chat.env'), 'CHAT_DB_SYNC=full\n');
+    settings.CHAT_DB_SYNC = 'full';
     const migrated = await chatctl(['migrate']);
     assert.equal(migrated.code, 0, migrated.stderr);
 
@@ -191,7 +201,7 @@ describe('make install: the installed units and web server configurations in pro
     const socketMode = fs.statSync(settings.CHAT_API_SOCKET).mode & 0o777;
     assert.equal(socketMode & 0o007, 0, `the API socket is not open to every user (mode ${socketMode.toString(8)})`);
 
-    const site = (port) => ({ port, request: (m, p, o) => request(port, m, p, o), chatctl });
+    const site = (port) => ({ port, db: settings.CHAT_DB, request: (m, p, o) => request(port, m, p, o), chatctl });
     const www = path.join(share, 'www');
 
     await t.test('behind Debian\'s lighttpd (lighty-enable-mod chat)', async () => {
@@ -199,7 +209,10 @@ describe('make install: the installed units and web server configurations in pro
       procs.push(lighttpd);
       // The dependencies named in the file's first line come with it.
       for (const mod of ['setenv', 'fastcgi', 'proxy', 'rewrite']) assert.match(lighttpd.enableOutput, new RegExp(`Met dependency: ${mod}`));
-      await exercise(site(lighttpdPort), www);
+      await exercise(site(lighttpdPort), www, (pid) => {
+        const env = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+        assert.ok(env.includes('CHAT_DB_SYNC=full'), 'chat-ws has the settings of chat.env');
+      });
       // Another host name of the same server is not the chat.
       const other = await request(lighttpdPort, 'GET', '/login', { headers: { host: 'other.example' } });
       assert.notEqual(other.status, 200);
@@ -218,7 +231,7 @@ describe('make install: the installed units and web server configurations in pro
 // What each web server must do with the installed chat: the pages with their
 // headers and caching, the handshake refused before any upgrade, the API with
 // the Authorization header, and messages both ways over the WebSocket.
-async function exercise(site, www) {
+async function exercise(site, www, checkHandler = () => {}) {
   const page = await site.request('GET', '/');
   assert.equal(page.status, 200);
   assert.equal(page.body, fs.readFileSync(path.join(www, 'index.html'), 'utf8'));
@@ -245,6 +258,9 @@ async function exercise(site, www) {
   const agent = await newAgent(site, 'deployed');
   const a = (await connectReady(site, agent.token)).client;
   const c = (await connectReady(site, customer.token)).client;
+  const handlers = handlerPids(site.db);
+  assert.equal(handlers.length, 2, 'a chat-ws for each connection');
+  for (const pid of handlers) checkHandler(pid);
   const s = await api(site, 'POST', '/api/v1/sessions', { token: customer.token, body: {} });
   assert.equal(s.status, 201);
   c.send({ type: 'message', sessionId: s.json.id, text: 'hello from production', clientMsgId: 'p-1' });
