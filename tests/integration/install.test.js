@@ -118,13 +118,7 @@ describe('make install', () => {
     const a = (await connectReady(stack, agent.token)).client;
     const customer = await newCustomer(stack);
     const c = (await connectReady(stack, customer.token)).client;
-    const s = await api(stack, 'POST', '/api/v1/sessions', { token: customer.token, body: {} });
-    assert.equal(s.status, 201);
-    c.send({ type: 'message', sessionId: s.json.id, text: 'from the installed tree', clientMsgId: 'i-1' });
-    const ack = await c.nextType('ack');
-    const got = await a.nextType('message');
-    assert.equal(got.message.id, ack.message.id);
-    assert.equal(got.message.text, 'from the installed tree');
+    await customerToAgent(stack, customer, c, a, 'from the installed tree');
     await a.close();
     await c.close();
   });
@@ -228,6 +222,19 @@ describe('make install: the installed units and web server configurations in pro
   });
 });
 
+// A new session of the customer (client c), whose first message the agent
+// (client a) gets as acked; resolves with the session's id.
+async function customerToAgent(site, customer, c, a, text) {
+  const s = await api(site, 'POST', '/api/v1/sessions', { token: customer.token, body: {} });
+  assert.equal(s.status, 201);
+  c.send({ type: 'message', sessionId: s.json.id, text, clientMsgId: 'first' });
+  const ack = await c.nextType('ack');
+  const got = await a.nextType('message');
+  assert.equal(got.message.id, ack.message.id);
+  assert.equal(got.message.text, text);
+  return s.json.id;
+}
+
 // What each web server must do with the installed chat: the pages with their
 // headers and caching, the handshake refused before any upgrade, the API with
 // the Authorization header, and messages both ways over the WebSocket.
@@ -261,14 +268,8 @@ async function exercise(site, www, checkHandler = () => {}) {
   const handlers = handlerPids(site.db);
   assert.equal(handlers.length, 2, 'a chat-ws for each connection');
   for (const pid of handlers) checkHandler(pid);
-  const s = await api(site, 'POST', '/api/v1/sessions', { token: customer.token, body: {} });
-  assert.equal(s.status, 201);
-  c.send({ type: 'message', sessionId: s.json.id, text: 'hello from production', clientMsgId: 'p-1' });
-  const ack = await c.nextType('ack');
-  const got = await a.nextType('message');
-  assert.equal(got.message.id, ack.message.id);
-  assert.equal(got.message.text, 'hello from production');
-  a.send({ type: 'message', sessionId: s.json.id, text: 'and back', clientMsgId: 'p-2' });
+  const sessionId = await customerToAgent(site, customer, c, a, 'hello from production');
+  a.send({ type: 'message', sessionId, text: 'and back', clientMsgId: 'p-2' });
   assert.equal((await c.nextType('message')).message.text, 'and back');
   await a.close();
   await c.close();
