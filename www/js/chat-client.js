@@ -1,7 +1,9 @@
 // The chat's browser client: the WebSocket client of the guide
 // (ChatWebSocket), with its debug variant, over the REST calls of the wire
-// contract (ChatApi, in chat-api.js, exported here too). Plain JavaScript,
-// ES modules, no dependencies: copy both files.
+// contract (ChatApi, in chat-api.js, exported here too). It confirms what it
+// received with delivery receipts, passes each message on once and keeps
+// what the user wrote until it is stored (chat-delivery.js). Plain
+// JavaScript, ES modules, no dependencies: copy the three files.
 //
 //   import { ChatApi, ChatWebSocket } from '/js/chat-client.js';
 //   const api = new ChatApi({ userType: 'customer', credentials: { customerId, channel, token, refreshToken } });
@@ -11,8 +13,10 @@
 //   chat.sendMessage(sessionId, 'Hello, I need help');
 
 import { ApiError, ChatApi } from './chat-api.js';
+import { Outbox, Receipts, SeenMessages } from './chat-delivery.js';
 
 export { API_BASE, ApiError, ChatApi } from './chat-api.js';
+export { OUTBOX_WINDOW } from './chat-delivery.js';
 export const SOCKET_PATH = '/ws/chat';
 
 /** Close codes the client acts on. */
@@ -74,12 +78,19 @@ export function newClientMsgId() {
  *   options.url          the socket's address without query, default ws(s)://this-host/ws/chat
  *   options.maxReconnectAttempts  3 to 5 (default 5)
  *   options.loginUrl     where an agent whose login expired is sent, '/login'
+ *   options.receipts     false: send no delivery receipts, as the guide's own client
  *
  * Callbacks, to assign or override: onMessageReceived(message),
  * onOfflineMessageReceived(message), onOfflineMessagesComplete(count),
  * onAck(clientMsgId, message), onSendFailed(entry, code, text), onSession(session),
  * onTyping({sessionId, senderType, senderId}), onServerError(code, text, clientMsgId),
  * onStateChange(state, detail), onNotice(text), onLoginExpired(text), onOpen().
+ *
+ * A message offered again (live and offline, or after a reconnect) is passed
+ * to the callbacks once; count is the number of offline messages that were
+ * new. Each connection confirms what it received with
+ * {"type":"received","seq":N}, a few times a second at most, and answers the
+ * server's ping.
  *
  * States: idle, connecting, connected, disconnected, reconnecting, error.
  */
@@ -107,11 +118,23 @@ export class ChatWebSocket {
     this.fatal = false;
     this.checkSeq = 0;
     this.typingAt = new Map();
-    /** Messages not yet acked, in the order they were written. */
-    this.outbox = [];
+    this.sending = new Outbox((entry) => this.sendFrame({
+      type: 'message', sessionId: entry.sessionId, text: entry.text, clientMsgId: entry.clientMsgId,
+    }));
+    /** Messages not yet acked, in the order they were written (to read; the Outbox keeps it). */
+    this.outbox = this.sending.entries;
+    this.sendsReceipts = options.receipts !== false;
+    this.receipts = new Receipts((seq) => this.sendFrame({ type: 'received', seq }));
+    this.seen = new SeenMessages();
+    this.offlineNew = 0;
 
     this.onOnline = () => this.reconnectNow();
     window.addEventListener('online', this.onOnline);
+    // What came in the last moments before the page goes is confirmed too.
+    this.onPageHide = () => {
+      if (this.isOpen) this.receipts.flush();
+    };
+    window.addEventListener('pagehide', this.onPageHide);
   }
 
   // Callbacks: no-ops until assigned.
@@ -140,6 +163,8 @@ export class ChatWebSocket {
     this.closedByUser = false;
     this.fatal = false;
     if (this.state !== 'reconnecting') this.setState('connecting');
+    this.receipts.reset();
+    this.offlineNew = 0;
     const ws = this.openSocket(`${this.url}?token=${encodeURIComponent(this.api.token || '')}`);
     this.ws = ws;
     ws.addEventListener('open', (event) => this.handleOpen(event, ws));
@@ -157,18 +182,20 @@ export class ChatWebSocket {
   disconnect() {
     this.closedByUser = true;
     this.clearReconnectTimer();
-    this.stopHeartbeat();
     this.checkSeq++;
+    if (this.isOpen) this.receipts.flush();
+    this.forgetConnection();
     if (this.ws !== null && this.ws.readyState <= WebSocket.OPEN) {
       this.ws.close(CLOSE_NORMAL, 'Client closed connection');
     }
     this.setState('disconnected');
   }
 
-  /** Stop for good: disconnect, and stop listening to the browser's online events. */
+  /** Stop for good: disconnect, and stop listening to the browser's events. */
   destroy() {
     this.disconnect();
     window.removeEventListener('online', this.onOnline);
+    window.removeEventListener('pagehide', this.onPageHide);
   }
 
   /**
@@ -177,13 +204,10 @@ export class ChatWebSocket {
    * its ack (onAck) or its refusal (onSendFailed).
    */
   sendMessage(sessionId, text) {
-    const entry = { clientMsgId: newClientMsgId(), sessionId, text, sentOn: null };
-    this.outbox.push(entry);
     // What is typed next is news to the other side at once.
     this.typingAt.delete(sessionId);
-    if (this.isOpen) {
-      this.transmit(entry);
-    } else {
+    const entry = this.sending.add({ clientMsgId: newClientMsgId(), sessionId, text, sent: false });
+    if (!this.isOpen) {
       this.onNotice(TEXT_RECONNECTING);
       this.wakeUp();
     }
@@ -195,7 +219,12 @@ export class ChatWebSocket {
     const now = Date.now();
     if (!this.isOpen || now - (this.typingAt.get(sessionId) || 0) < TYPING_EVERY_MS) return;
     this.typingAt.set(sessionId, now);
-    this.ws.send(JSON.stringify({ type: 'typing', sessionId }));
+    this.sendFrame({ type: 'typing', sessionId });
+  }
+
+  /** Write a frame on the open connection; nothing when there is none. */
+  sendFrame(frame) {
+    if (this.isOpen) this.ws.send(JSON.stringify(frame));
   }
 
   /** Try again at once: after a give-up, or while waiting to reconnect. */
@@ -216,7 +245,7 @@ export class ChatWebSocket {
     this.tokenRefreshes = 0;
     this.setState('connected');
     this.startHeartbeat();
-    this.flushOutbox();
+    this.sending.connected(true);
     this.onOpen();
   }
 
@@ -227,8 +256,7 @@ export class ChatWebSocket {
   handleClose(event, ws) {
     if (ws !== this.ws) return;
     this.ws = null;
-    this.stopHeartbeat();
-    for (const entry of this.outbox) entry.sentOn = null;
+    this.forgetConnection();
     if (this.closedByUser || this.fatal) return;
     this.setState('disconnected', { code: event.code });
     if (event.code === CLOSE_NORMAL) return;
@@ -246,20 +274,30 @@ export class ChatWebSocket {
       console.warn('chat: ignored a frame that is not JSON');
       return;
     }
+    if (data === null || typeof data !== 'object') {
+      console.warn('chat: ignored a frame that is not a JSON object');
+      return;
+    }
     switch (data.type) {
       case 'message':
         this.settleOwn(data.message);
-        this.onMessageReceived(data.message);
+        if (this.seen.add(data.message)) this.onMessageReceived(data.message);
         break;
       case 'offline_message':
         this.settleOwn(data.message);
-        this.onOfflineMessageReceived(data.message);
+        if (this.seen.add(data.message)) {
+          this.offlineNew++;
+          this.onOfflineMessageReceived(data.message);
+        }
         break;
       case 'offline_messages_complete':
-        this.onOfflineMessagesComplete(data.count);
+        // A server that numbers its frames takes receipts; one goes at once.
+        if (this.sendsReceipts && Number.isSafeInteger(data.seq)) this.receipts.complete();
+        this.onOfflineMessagesComplete(this.offlineNew);
         break;
       case 'ack':
-        this.takeFromOutbox(data.clientMsgId);
+        if (data.message) this.seen.add(data.message);
+        this.sending.take(data.clientMsgId);
         this.onAck(data.clientMsgId, data.message);
         break;
       case 'session':
@@ -268,6 +306,9 @@ export class ChatWebSocket {
       case 'typing':
         this.onTyping(data);
         break;
+      case 'ping':
+        this.sendFrame({ type: 'pong' });
+        break;
       case 'pong':
         break;
       case 'error':
@@ -275,6 +316,10 @@ export class ChatWebSocket {
         break;
       default:
         console.warn('chat: ignored a frame of unknown type', data.type);
+    }
+    // Confirmed only once handled, and only on the connection that got it.
+    if (this.sendsReceipts && ws === this.ws && data.type !== 'offline_messages_complete') {
+      this.receipts.saw(data.seq);
     }
   }
 
@@ -286,12 +331,20 @@ export class ChatWebSocket {
       this.handleTokenExpired();
       return;
     }
-    const entry = data.clientMsgId ? this.outbox.find((e) => e.clientMsgId === data.clientMsgId) : undefined;
+    if (data.code === 'SLOW_CONSUMER') {
+      // The server ends the connection: a blip, with the same token. What was
+      // not confirmed comes again on the next connection.
+      this.dropSocket('Slow consumer');
+      this.setState('disconnected', { code: 'SLOW_CONSUMER' });
+      this.attemptReconnect();
+      this.onServerError(data.code, data.message);
+      return;
+    }
+    const entry = data.clientMsgId ? this.sending.find(data.clientMsgId) : undefined;
     if (entry !== undefined && data.code === 'RATE_LIMITED') {
-      entry.sentOn = null;
-      setTimeout(() => this.flushOutbox(), RATE_LIMIT_RETRY_MS);
+      this.sending.retryLater(entry, RATE_LIMIT_RETRY_MS);
     } else if (entry !== undefined) {
-      this.takeFromOutbox(entry.clientMsgId);
+      this.sending.take(entry.clientMsgId);
       this.onSendFailed(entry, data.code, data.message);
     }
     this.onServerError(data.code, data.message, data.clientMsgId);
@@ -379,31 +432,10 @@ export class ChatWebSocket {
     this.onStateChange(state, detail);
   }
 
-  // The outbox: every message stays until acked and goes again on each new connection.
-
-  transmit(entry) {
-    entry.sentOn = this.ws;
-    this.ws.send(JSON.stringify({
-      type: 'message', sessionId: entry.sessionId, text: entry.text, clientMsgId: entry.clientMsgId,
-    }));
-  }
-
-  flushOutbox() {
-    if (!this.isOpen) return;
-    for (const entry of this.outbox) {
-      if (entry.sentOn !== this.ws) this.transmit(entry);
-    }
-  }
-
-  takeFromOutbox(clientMsgId) {
-    const i = this.outbox.findIndex((e) => e.clientMsgId === clientMsgId);
-    return i >= 0 ? this.outbox.splice(i, 1)[0] : undefined;
-  }
-
   /* One of ours that came back as a message (another tab, or an ack that was lost). */
   settleOwn(message) {
     if (!message || !message.clientMsgId || message.senderType !== this.userType) return;
-    if (this.takeFromOutbox(message.clientMsgId) !== undefined) this.onAck(message.clientMsgId, message);
+    if (this.sending.take(message.clientMsgId) !== undefined) this.onAck(message.clientMsgId, message);
   }
 
   // Liveness: a connection that stops answering is given up and replaced.
@@ -412,7 +444,7 @@ export class ChatWebSocket {
     this.stopHeartbeat();
     this.pingTimer = setInterval(() => {
       if (!this.isOpen || this.answerTimer !== null) return;
-      this.ws.send(JSON.stringify({ type: 'ping' }));
+      this.sendFrame({ type: 'ping' });
       this.answerTimer = setTimeout(() => {
         this.answerTimer = null;
         this.dropSocket('No answer to ping', CLOSE_NO_ANSWER);
@@ -435,13 +467,20 @@ export class ChatWebSocket {
     this.heard();
   }
 
-  /* Forget the socket: its later events are ignored. */
+  /* Forget the socket, after confirming what it brought: its later events are ignored. */
   dropSocket(reason, code = CLOSE_NORMAL) {
     const ws = this.ws;
+    if (this.isOpen) this.receipts.flush();
     this.ws = null;
-    this.stopHeartbeat();
-    for (const entry of this.outbox) entry.sentOn = null;
+    this.forgetConnection();
     if (ws !== null && ws.readyState <= WebSocket.OPEN) ws.close(code, reason);
+  }
+
+  /* What belonged to the connection that ended: its heartbeat, receipts and sends. */
+  forgetConnection() {
+    this.stopHeartbeat();
+    this.receipts.reset();
+    this.sending.connected(false);
   }
 
   clearReconnectTimer() {
