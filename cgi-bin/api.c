@@ -221,7 +221,7 @@ serve(int listen_fd, void *arg)
 		log_msg(LOG_ERROR, NULL, "%s", err);
 		return 1;
 	}
-	if ((api.relay = relay_new(api.db)) == NULL ||
+	if ((api.relay = relay_new(api.db, api.cfg->presence_stale)) == NULL ||
 	    http_request_init(&req, listen_fd) == -1) {
 		log_msg(LOG_ERROR, NULL, "cannot start: %s", db_errmsg(api.db));
 		relay_free(api.relay);

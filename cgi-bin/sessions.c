@@ -132,7 +132,8 @@ sessions_create(struct call *c)
 		goto out;
 	}
 	if (st != SESSION_NOT_FOUND || relay_prune_agents(c->api->relay) == -1 ||
-	    session_pick_agent(db, c->api->cfg->agent_max_active, &agent_id) !=
+	    session_pick_agent(db, c->api->cfg->agent_max_active,
+	    relay_seen_after(c->api->relay, c->req->now), &agent_id) !=
 	    SESSION_OK ||
 	    session_create(db, c->who.principal_id, subject, agent_id,
 	    c->req->now, &s) != SESSION_OK ||

@@ -152,10 +152,10 @@ print_agent(const struct agent *a, void *arg)
  * the connections find out on their next periodic check.
  */
 static void
-end_connections(struct db *db, int64_t agent_id)
+end_connections(const struct config *cfg, struct db *db, int64_t agent_id)
 {
 	struct relay_user user = { PRINCIPAL_AGENT, agent_id };
-	struct relay *relay = relay_new(db);
+	struct relay *relay = relay_new(db, cfg->presence_stale);
 
 	if (relay != NULL)
 		relay_wake(relay, &user, WAKE_RECHECK, NULL, 0);
@@ -167,7 +167,8 @@ end_connections(struct db *db, int64_t agent_id)
  * revoke its tokens, in one transaction.
  */
 static int
-agent_change_cmd(struct db *db, const char *verb, const char *username)
+agent_change_cmd(const struct config *cfg, struct db *db, const char *verb,
+    const char *username)
 {
 	char password[PASSWORD_MAX_LEN + 2], hash[PASSWORD_HASH_SIZE];
 	int64_t now = clock_now_ms();
@@ -193,7 +194,7 @@ agent_change_cmd(struct db *db, const char *verb, const char *username)
 	    token_revoke_agent(db, a.id, now) == -1) || db_commit(db) == -1)
 		goto dberr;
 	if (strcmp(verb, "enable") != 0)
-		end_connections(db, a.id);
+		end_connections(cfg, db, a.id);
 	printf("agent %s: %s\n", a.username, strcmp(verb, "passwd") == 0 ?
 	    "password changed; its tokens are revoked" :
 	    strcmp(verb, "disable") == 0 ? "disabled; its tokens are revoked" :
@@ -226,7 +227,7 @@ cmd_agent(const struct config *cfg, int argc, char **argv)
 		    fail("agent list: %s", db_errmsg(db));
 	else if (argc == 3 && (strcmp(argv[1], "disable") == 0 ||
 	    strcmp(argv[1], "enable") == 0 || strcmp(argv[1], "passwd") == 0))
-		rc = agent_change_cmd(db, argv[1], argv[2]);
+		rc = agent_change_cmd(cfg, db, argv[1], argv[2]);
 	else
 		rc = fail("agent %s: unknown subcommand or wrong arguments "
 		    "(see chatctl --help)", argv[1]);
@@ -271,7 +272,7 @@ cmd_restore(const struct config *cfg, const char *path)
 	    NULL)
 		return fail("restore: %s", err);
 	/* A new or empty database has no connections to end. */
-	if ((relay = relay_new(db)) != NULL)
+	if ((relay = relay_new(db, cfg->presence_stale)) != NULL)
 		before = relay_list_connections(relay);
 	if (backup_restore(db, path, cfg->sql_dir, err, sizeof(err)) == -1) {
 		fail("%s", err);

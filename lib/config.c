@@ -44,6 +44,18 @@ static const struct int_setting int_settings[] = {
 	    5, 0, 10000 },
 	{ "CHAT_WS_RATE", offsetof(struct config, ws_rate),
 	    10, 0, 100000 },
+	{ "CHAT_WS_MAX_PER_TOKEN", offsetof(struct config, ws_max_per_token),
+	    10, 1, 1000 },
+	{ "CHAT_WS_IDLE_PING", offsetof(struct config, ws_idle_ping),
+	    25, 1, 3600 },
+	{ "CHAT_WS_QUEUE_MAX", offsetof(struct config, ws_queue_max),
+	    1048576, 65536, 67108864 },
+	{ "CHAT_WS_DRAIN_TIMEOUT", offsetof(struct config, ws_drain_timeout),
+	    30, 1, 3600 },
+	{ "CHAT_PRESENCE_STALE", offsetof(struct config, presence_stale),
+	    45, 3, 600 },
+	{ "CHAT_REQUEUE_AFTER", offsetof(struct config, requeue_after),
+	    120, 0, 86400 },
 };
 
 /* The variable's value, or NULL when it is unset or empty. */

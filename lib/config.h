@@ -26,7 +26,13 @@ struct config {
 	long max_body;			/* CHAT_MAX_BODY, bytes */
 	long busy_timeout;		/* CHAT_DB_BUSY_TIMEOUT, milliseconds */
 	long agent_max_active;		/* CHAT_AGENT_MAX_ACTIVE, sessions routed to one agent, 0 = no limit */
-	long ws_rate;			/* CHAT_WS_RATE, messages/s per connection, 0 = no limit */
+	long ws_rate;			/* CHAT_WS_RATE, messages/s per user, 0 = no limit */
+	long ws_max_per_token;		/* CHAT_WS_MAX_PER_TOKEN, open connections */
+	long ws_idle_ping;		/* CHAT_WS_IDLE_PING, seconds */
+	long ws_queue_max;		/* CHAT_WS_QUEUE_MAX, bytes */
+	long ws_drain_timeout;		/* CHAT_WS_DRAIN_TIMEOUT, seconds */
+	long presence_stale;		/* CHAT_PRESENCE_STALE, seconds */
+	long requeue_after;		/* CHAT_REQUEUE_AFTER, seconds, 0 = never */
 	int sync_full;			/* CHAT_DB_SYNC: 0 "normal", 1 "full" */
 	enum log_level log_level;	/* CHAT_LOG_LEVEL */
 };

@@ -19,6 +19,7 @@ static const struct {
 	[ERROR_INTERNAL] = { "INTERNAL", 500 },
 	[ERROR_INVALID_MESSAGE] = { "INVALID_MESSAGE", 400 },
 	[ERROR_SESSION_CLOSED] = { "SESSION_CLOSED", 400 },
+	[ERROR_SLOW_CONSUMER] = { "SLOW_CONSUMER", 400 },
 };
 
 const char *

@@ -24,6 +24,7 @@ enum error_code {
 	ERROR_INTERNAL,			/* 500 */
 	ERROR_INVALID_MESSAGE,		/* WebSocket only */
 	ERROR_SESSION_CLOSED,		/* WebSocket only */
+	ERROR_SLOW_CONSUMER,		/* WebSocket only: then the connection ends */
 	ERROR__MAX
 };
 

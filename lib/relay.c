@@ -27,6 +27,9 @@ enum stmt {
 	STMT_FETCH_OFFLINE,
 	STMT_CURSOR,
 	STMT_MARK,
+	STMT_HEARTBEAT,
+	STMT_AGENT_SEEN,
+	STMT_TOKEN_CONNECTIONS,
 	STMT__MAX
 };
 
@@ -34,7 +37,7 @@ static const char *const stmts[STMT__MAX] = {
 	[STMT_INSTANCE] = "SELECT value FROM settings WHERE key = 'instance'",
 	[STMT_CONNECT] =
 	    "INSERT INTO connections (user_type, user_id, socket, pid, address,"
-	    " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+	    " created_at, seen_at, token_id) VALUES (?, ?, ?, ?, ?, ?6, ?6, ?7)",
 	/* By socket too: after a restore the id may be another connection's. */
 	[STMT_DISCONNECT] =
 	    "DELETE FROM connections WHERE id = ?1 AND (?2 IS NULL OR socket = ?2)",
@@ -46,7 +49,8 @@ static const char *const stmts[STMT__MAX] = {
 	[STMT_AGENT_SOCKETS] =
 	    "SELECT socket FROM connections WHERE user_type = 'agent'",
 	[STMT_ONLINE_AGENTS] =
-	    "SELECT DISTINCT user_id FROM connections WHERE user_type = 'agent'",
+	    "SELECT DISTINCT user_id FROM connections WHERE user_type = 'agent'"
+	    " AND seen_at >= ?",
 	[STMT_NOTE] =
 	    "INSERT INTO deliveries (user_type, user_id, message_id, session_id,"
 	    " created_at) VALUES (?, ?, ?, ?, ?)",
@@ -66,7 +70,7 @@ static const char *const stmts[STMT__MAX] = {
 	    " WHERE d.user_type = ?1 AND d.user_id = ?2 AND d.id > max(?3,"
 	    "  coalesce((SELECT upto FROM delivered"
 	    "   WHERE user_type = ?1 AND user_id = ?2), 0))"
-	    " AND NOT (m.sender_type = ?1 AND m.sender_id = ?2)"
+	    " AND d.id <= ?5 AND NOT (m.sender_type = ?1 AND m.sender_id = ?2)"
 	    " ORDER BY d.id LIMIT ?4",
 	[STMT_CURSOR] =
 	    "SELECT max(id) FROM deliveries WHERE user_type = ? AND user_id = ?",
@@ -74,10 +78,17 @@ static const char *const stmts[STMT__MAX] = {
 	    "INSERT INTO delivered (user_type, user_id, upto) VALUES (?, ?, ?)"
 	    " ON CONFLICT (user_type, user_id)"
 	    " DO UPDATE SET upto = max(upto, excluded.upto)",
+	[STMT_HEARTBEAT] = "UPDATE connections SET seen_at = ? WHERE id = ?",
+	[STMT_AGENT_SEEN] =
+	    "INSERT INTO agent_presence (agent_id, seen_at) VALUES (?, ?)"
+	    " ON CONFLICT (agent_id) DO UPDATE SET seen_at = excluded.seen_at",
+	[STMT_TOKEN_CONNECTIONS] =
+	    "SELECT count(*) FROM connections WHERE token_id = ? AND seen_at >= ?",
 };
 
 struct relay {
 	struct db *db;
+	int64_t stale_ms;		/* CHAT_PRESENCE_STALE */
 	int sender;			/* the socket wake-ups go out of */
 	char instance[64];
 	const char *self;		/* this process's own wake name, or NULL */
@@ -92,7 +103,7 @@ type_name(enum principal type)
 }
 
 struct relay *
-relay_new(struct db *db)
+relay_new(struct db *db, long presence_stale)
 {
 	struct relay *r = calloc(1, sizeof(*r));
 	sqlite3_stmt *s;
@@ -100,6 +111,7 @@ relay_new(struct db *db)
 	if (r == NULL)
 		return NULL;
 	r->db = db;
+	r->stale_ms = (int64_t)presence_stale * 1000;
 	r->sender = -1;
 	if ((s = db_stmt(db, stmts[STMT_INSTANCE])) == NULL)
 		goto fail;
@@ -140,10 +152,29 @@ run(sqlite3_stmt *s)
 	return rc;
 }
 
+/* The agent was on a live connection at now. */
+static int
+agent_seen(struct relay *r, int64_t agent_id, int64_t now)
+{
+	sqlite3_stmt *s = db_stmt(r->db, stmts[STMT_AGENT_SEEN]);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, agent_id);
+	sqlite3_bind_int64(s, 2, now);
+	return run(s);
+}
+
+int64_t
+relay_seen_after(const struct relay *r, int64_t now)
+{
+	return now - r->stale_ms;
+}
+
 int
 relay_connect(struct relay *r, const struct relay_user *user,
-    const char *wake_name, pid_t pid, const char *address, int64_t now,
-    int64_t *conn_id)
+    int64_t token_id, const char *wake_name, pid_t pid, const char *address,
+    int64_t now, int64_t *conn_id)
 {
 	sqlite3_stmt *s = db_stmt(r->db, stmts[STMT_CONNECT]);
 
@@ -155,10 +186,43 @@ relay_connect(struct relay *r, const struct relay_user *user,
 	sqlite3_bind_int64(s, 4, pid);
 	sqlite3_bind_text(s, 5, address, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 6, now);
+	sqlite3_bind_int64(s, 7, token_id);
 	if (run(s) == -1)
 		return -1;
 	*conn_id = sqlite3_last_insert_rowid(db_handle(r->db));
-	return 0;
+	return user->type == PRINCIPAL_AGENT ? agent_seen(r, user->id, now) : 0;
+}
+
+int
+relay_heartbeat(struct relay *r, const struct relay_user *user,
+    int64_t conn_id, int64_t now)
+{
+	sqlite3_stmt *s = db_stmt(r->db, stmts[STMT_HEARTBEAT]);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int64(s, 2, conn_id);
+	if (run(s) == -1)
+		return -1;
+	return user->type == PRINCIPAL_AGENT ? agent_seen(r, user->id, now) : 0;
+}
+
+int
+relay_token_connections(struct relay *r, int64_t token_id, int64_t now,
+    long *count)
+{
+	sqlite3_stmt *s = db_stmt(r->db, stmts[STMT_TOKEN_CONNECTIONS]);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, token_id);
+	sqlite3_bind_int64(s, 2, relay_seen_after(r, now));
+	rc = sqlite3_step(s);
+	*count = rc == SQLITE_ROW ? (long)sqlite3_column_int64(s, 0) : 0;
+	db_done(s);
+	return rc == SQLITE_ROW ? 0 : -1;
 }
 
 void
@@ -168,7 +232,8 @@ relay_set_self(struct relay *r, const char *wake_name)
 }
 
 int
-relay_disconnect(struct relay *r, int64_t conn_id)
+relay_disconnect(struct relay *r, const struct relay_user *user,
+    int64_t conn_id, int64_t now)
 {
 	sqlite3_stmt *s = db_stmt(r->db, stmts[STMT_DISCONNECT]);
 
@@ -177,7 +242,9 @@ relay_disconnect(struct relay *r, int64_t conn_id)
 	sqlite3_bind_int64(s, 1, conn_id);
 	if (r->self != NULL)
 		sqlite3_bind_text(s, 2, r->self, -1, SQLITE_STATIC);
-	return run(s);
+	if (run(s) == -1)
+		return -1;
+	return user->type == PRINCIPAL_AGENT ? agent_seen(r, user->id, now) : 0;
 }
 
 /* A list of socket names read from the database. */
@@ -197,8 +264,10 @@ read_names(sqlite3_stmt *s, struct names *out)
 	out->n = 0;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if ((grown = realloc(out->name, (out->n + 1) *
-		    sizeof(*out->name))) == NULL)
+		    sizeof(*out->name))) == NULL) {
+			rc = SQLITE_NOMEM;
 			break;
+		}
 		out->name = grown;
 		db_column_copy(s, 0, out->name[out->n++], sizeof(*out->name));
 	}
@@ -321,16 +390,17 @@ static int
 note_user(struct relay *r, enum principal type, int64_t id)
 {
 	struct relay_user *grown;
-	size_t i;
+	size_t i, cap;
 
 	for (i = 0; i < r->nnoted; i++)
 		if (r->noted[i].type == type && r->noted[i].id == id)
 			return 0;
 	if (r->nnoted == r->cap) {
-		r->cap = r->cap == 0 ? 8 : r->cap * 2;
-		if ((grown = realloc(r->noted, r->cap * sizeof(*grown))) == NULL)
+		cap = r->cap == 0 ? 8 : r->cap * 2;
+		if ((grown = realloc(r->noted, cap * sizeof(*grown))) == NULL)
 			return -1;
 		r->noted = grown;
+		r->cap = cap;
 	}
 	r->noted[r->nnoted].type = type;
 	r->noted[r->nnoted].id = id;
@@ -377,12 +447,13 @@ relay_note_session(struct relay *r, const struct session *s,
 	sqlite3_stmt *q;
 	int64_t *agents = NULL, *grown, id;
 	size_t n = 0, i;
-	int rc = -1;
+	int rc = -1, step;
 
 	if (all_agents) {
 		if ((q = db_stmt(r->db, stmts[STMT_ONLINE_AGENTS])) == NULL)
 			return -1;
-		while (sqlite3_step(q) == SQLITE_ROW) {
+		sqlite3_bind_int64(q, 1, relay_seen_after(r, now));
+		while ((step = sqlite3_step(q)) == SQLITE_ROW) {
 			if ((grown = realloc(agents, (n + 1) * sizeof(*agents))) ==
 			    NULL)
 				break;
@@ -390,6 +461,9 @@ relay_note_session(struct relay *r, const struct session *s,
 			agents[n++] = sqlite3_column_int64(q, 0);
 		}
 		db_done(q);
+		/* Out of memory or a database error: not every agent would hear of it. */
+		if (step != SQLITE_DONE)
+			goto out;
 	}
 	if (note(r, PRINCIPAL_CUSTOMER, s->customer_id, 0, s->id, now) == -1)
 		goto out;
@@ -451,8 +525,8 @@ bind_user(sqlite3_stmt *s, const struct relay_user *user)
 
 int
 relay_fetch(struct relay *r, const struct relay_user *user, int64_t after,
-    int limit, int offline_only, int (*fn)(const struct relay_item *, void *),
-    void *arg)
+    int64_t upto, int limit, int offline_only,
+    int (*fn)(const struct relay_item *, void *), void *arg)
 {
 	sqlite3_stmt *s = db_stmt(r->db, stmts[offline_only ?
 	    STMT_FETCH_OFFLINE : STMT_FETCH]);
@@ -464,6 +538,8 @@ relay_fetch(struct relay *r, const struct relay_user *user, int64_t after,
 	bind_user(s, user);
 	sqlite3_bind_int64(s, 3, after);
 	sqlite3_bind_int(s, 4, limit);
+	if (offline_only)
+		sqlite3_bind_int64(s, 5, upto);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		item.id = sqlite3_column_int64(s, 0);
 		item.message_id = sqlite3_column_int64(s, 1);

@@ -37,10 +37,12 @@ struct relay_item {
 };
 
 /*
- * The relay of db (borrowed for the relay's life). Returns one the caller
- * frees with relay_free(), or NULL on a database or socket error.
+ * The relay of db (borrowed for the relay's life); a connection not seen
+ * for presence_stale seconds (CHAT_PRESENCE_STALE) is not present. Returns
+ * one the caller frees with relay_free(), or NULL on a database or socket
+ * error.
  */
-struct relay *relay_new(struct db *db);
+struct relay *relay_new(struct db *db, long presence_stale);
 
 /* Free relay; relay_free(NULL) is a no-op. */
 void relay_free(struct relay *relay);
@@ -49,12 +51,34 @@ void relay_free(struct relay *relay);
 const char *relay_instance(struct relay *relay);
 
 /*
- * Register an open connection of user that listens under wake_name.
- * *conn_id (output) is its id. Returns 0 or -1.
+ * The oldest heartbeat (ms) a connection may have at now and still count
+ * as present: routing, "online" and the cap per token ignore older ones.
+ */
+int64_t relay_seen_after(const struct relay *relay, int64_t now);
+
+/*
+ * Register an open connection of user, opened with access token token_id,
+ * that listens under wake_name, seen now. *conn_id (output) is its id.
+ * Returns 0 or -1.
  */
 int relay_connect(struct relay *relay, const struct relay_user *user,
-    const char *wake_name, pid_t pid, const char *address, int64_t now,
-    int64_t *conn_id);
+    int64_t token_id, const char *wake_name, pid_t pid, const char *address,
+    int64_t now, int64_t *conn_id);
+
+/*
+ * The connection conn_id of user is alive and responsive at now: refresh
+ * its heartbeat (and, for an agent, when the agent was last seen).
+ * Returns 0 or -1.
+ */
+int relay_heartbeat(struct relay *relay, const struct relay_user *user,
+    int64_t conn_id, int64_t now);
+
+/*
+ * How many present connections were opened with token_id, into *count.
+ * Returns 0 or -1.
+ */
+int relay_token_connections(struct relay *relay, int64_t token_id,
+    int64_t now, long *count);
 
 /*
  * Name this process's own connection (its wake name, borrowed for the
@@ -62,8 +86,9 @@ int relay_connect(struct relay *relay, const struct relay_user *user,
  */
 void relay_set_self(struct relay *relay, const char *wake_name);
 
-/* Forget a connection. Returns 0 or -1. */
-int relay_disconnect(struct relay *relay, int64_t conn_id);
+/* Forget connection conn_id of user, which ended at now. Returns 0 or -1. */
+int relay_disconnect(struct relay *relay, const struct relay_user *user,
+    int64_t conn_id, int64_t now);
 
 /* The wake names of every registered connection (opaque). */
 struct relay_list;
@@ -86,9 +111,9 @@ void relay_list_free(struct relay_list *list);
 int relay_forget_before(struct relay *relay, int64_t before);
 
 /*
- * Ask every agent connection whether it is alive and delete the rows of
- * the dead ones, so presence and routing see only live agents.
- * Returns 0 or -1.
+ * Ask every agent connection whether its process is alive and delete the
+ * rows of the dead ones; a live but unresponsive one stops counting by its
+ * heartbeat (relay_seen_after()). Returns 0 or -1.
  */
 int relay_prune_agents(struct relay *relay);
 
@@ -104,7 +129,8 @@ int relay_note_message(struct relay *relay, const struct session *s,
 /*
  * In the caller's transaction: session s changed. Tell its customer, its
  * agent, also_agent (0: none, e.g. the agent it was transferred from) and,
- * when all_agents, every agent online. Returns 0 or -1.
+ * when all_agents, every agent present at now. Returns 0, or -1 when not
+ * everyone could be noted (the caller rolls back).
  */
 int relay_note_session(struct relay *relay, const struct session *s,
     int64_t also_agent, int all_agents, int64_t now);
@@ -131,12 +157,13 @@ int relay_wake(struct relay *relay, const struct relay_user *user, char kind,
 
 /*
  * Call fn for the user's deliveries after cursor `after`, oldest first, at
- * most limit. With offline_only, only the messages after what surely
- * reached a connection of theirs (relay_mark_delivered()), but for their
- * own. Returns the number of items, or -1 (also when fn returns -1).
+ * most limit. With offline_only, only the messages up to cursor upto and
+ * after what a connection of theirs confirmed (relay_mark_delivered()),
+ * but for their own (upto is ignored otherwise). Returns the number of
+ * items, or -1 (also when fn returns -1).
  */
 int relay_fetch(struct relay *relay, const struct relay_user *user,
-    int64_t after, int limit, int offline_only,
+    int64_t after, int64_t upto, int limit, int offline_only,
     int (*fn)(const struct relay_item *, void *), void *arg);
 
 /* The user's newest delivery id into *cursor (0 when none). Returns 0 or -1. */

@@ -13,6 +13,8 @@ enum stmt {
 	STMT_TRANSFER,
 	STMT_CLOSE,
 	STMT_PICK_AGENT,
+	STMT_ABANDONED,
+	STMT_REQUEUE,
 	STMT__MAX
 };
 
@@ -46,8 +48,23 @@ static const char *const stmts[STMT__MAX] = {
 	    "  WHERE s.agent_id = a.id AND s.status = 'active') AS load"
 	    " FROM agents a WHERE a.disabled_at IS NULL"
 	    " AND EXISTS (SELECT 1 FROM connections k"
-	    "  WHERE k.user_type = 'agent' AND k.user_id = a.id))"
+	    "  WHERE k.user_type = 'agent' AND k.user_id = a.id"
+	    "  AND k.seen_at >= ?2))"
 	    " WHERE ?1 = 0 OR load < ?1 ORDER BY load, id LIMIT 1",
+	/*
+	 * Active sessions whose agent has no live connection and was last
+	 * seen before ?2: an agent never seen on a connection (REST only)
+	 * keeps theirs.
+	 */
+	[STMT_ABANDONED] = "SELECT " SESSION_COLUMNS
+	    " JOIN agent_presence p ON p.agent_id = s.agent_id"
+	    " WHERE s.status = 'active' AND p.seen_at < ?2"
+	    " AND NOT EXISTS (SELECT 1 FROM connections k"
+	    "  WHERE k.user_type = 'agent' AND k.user_id = s.agent_id"
+	    "  AND k.seen_at >= ?1)"
+	    " ORDER BY s.id LIMIT ?3",
+	[STMT_REQUEUE] = "UPDATE sessions SET agent_id = NULL, status = 'queued'"
+	    " WHERE agent_id = ? AND id = ? AND status = 'active'",
 };
 
 static const char *const state_names[] = {
@@ -223,7 +240,33 @@ session_close(struct db *db, int64_t id, int64_t now)
 }
 
 enum session_status
-session_pick_agent(struct db *db, long max_active, int64_t *agent_id)
+session_requeue(struct db *db, int64_t id, int64_t agent_id)
+{
+	return update(db, STMT_REQUEUE, agent_id, id);
+}
+
+enum session_status
+session_each_abandoned(struct db *db, int64_t seen_after,
+    int64_t absent_before, int limit, struct session *out, size_t *n)
+{
+	sqlite3_stmt *s = db_stmt(db, stmts[STMT_ABANDONED]);
+	int rc;
+
+	*n = 0;
+	if (s == NULL)
+		return SESSION_ERROR;
+	sqlite3_bind_int64(s, 1, seen_after);
+	sqlite3_bind_int64(s, 2, absent_before);
+	sqlite3_bind_int(s, 3, limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		read_row(s, &out[(*n)++]);
+	db_done(s);
+	return rc == SQLITE_DONE ? SESSION_OK : SESSION_ERROR;
+}
+
+enum session_status
+session_pick_agent(struct db *db, long max_active, int64_t seen_after,
+    int64_t *agent_id)
 {
 	sqlite3_stmt *s = db_stmt(db, stmts[STMT_PICK_AGENT]);
 	int rc;
@@ -232,6 +275,7 @@ session_pick_agent(struct db *db, long max_active, int64_t *agent_id)
 	if (s == NULL)
 		return SESSION_ERROR;
 	sqlite3_bind_int64(s, 1, max_active);
+	sqlite3_bind_int64(s, 2, seen_after);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		*agent_id = sqlite3_column_int64(s, 0);

@@ -77,12 +77,25 @@ enum session_status session_transfer(struct db *db, int64_t id,
 enum session_status session_close(struct db *db, int64_t id, int64_t now);
 
 /*
- * The enabled agent with a live connection and the fewest active
- * sessions, fewer than max_active (0: no limit), into *agent_id (0 when
- * there is none: the session waits in the queue). Dead connections must
- * have been pruned before (relay_prune_agents()).
+ * The enabled agent with a live connection (one seen at seen_after or
+ * later: see relay_seen_after()) and the fewest active sessions, fewer
+ * than max_active (0: no limit), into *agent_id (0 when there is none: the
+ * session waits in the queue). Dead connections must have been pruned
+ * before (relay_prune_agents()).
  */
 enum session_status session_pick_agent(struct db *db, long max_active,
-    int64_t *agent_id);
+    int64_t seen_after, int64_t *agent_id);
+
+/*
+ * Up to limit active sessions (into out, caller's array of limit) whose
+ * agent has no connection seen at seen_after or later and was last seen
+ * on one before absent_before; *n (output) is how many.
+ */
+enum session_status session_each_abandoned(struct db *db, int64_t seen_after,
+    int64_t absent_before, int limit, struct session *out, size_t *n);
+
+/* Put active session id of agent_id back in the queue; CONFLICT if it is not that. */
+enum session_status session_requeue(struct db *db, int64_t id,
+    int64_t agent_id);
 
 #endif

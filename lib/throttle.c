@@ -6,6 +6,8 @@ enum stmt {
 	STMT_INSERT,
 	STMT_PRUNE,
 	STMT_CLEAR,
+	STMT_BUCKET_GET,
+	STMT_BUCKET_SET,
 	STMT__MAX
 };
 
@@ -20,6 +22,12 @@ static const char *const stmts[STMT__MAX] = {
 	    "DELETE FROM throttle_events WHERE bucket = ? AND key = ? AND at <= ?",
 	[STMT_CLEAR] =
 	    "DELETE FROM throttle_events WHERE bucket = ? AND key = ?",
+	[STMT_BUCKET_GET] = "SELECT allowance, at FROM rate_buckets"
+	    " WHERE user_type = ? AND user_id = ?",
+	[STMT_BUCKET_SET] =
+	    "INSERT INTO rate_buckets (user_type, user_id, allowance, at)"
+	    " VALUES (?, ?, ?, ?) ON CONFLICT (user_type, user_id)"
+	    " DO UPDATE SET allowance = excluded.allowance, at = excluded.at",
 };
 
 int
@@ -86,4 +94,41 @@ int
 throttle_clear(struct db *db, const char *bucket, const char *key)
 {
 	return run_keyed(db, STMT_CLEAR, bucket, key, 0, 0);
+}
+
+int
+throttle_take(struct db *db, const char *user_type, int64_t user_id,
+    long rate, double burst_s, int want, int64_t now, int *granted)
+{
+	double burst = (double)rate * burst_s, allowance = burst;
+	sqlite3_stmt *s;
+	int rc;
+
+	*granted = want;
+	if (rate <= 0 || want <= 0)
+		return 0;
+	if ((s = db_stmt(db, stmts[STMT_BUCKET_GET])) == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, user_type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, user_id);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		allowance = sqlite3_column_double(s, 0) + (double)(now -
+		    sqlite3_column_int64(s, 1)) / 1000.0 * (double)rate;
+	db_done(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return -1;
+	if (allowance > burst)
+		allowance = burst;
+	*granted = allowance >= (double)want ? want : allowance < 1.0 ? 0 :
+	    (int)allowance;
+	allowance -= *granted;
+	if ((s = db_stmt(db, stmts[STMT_BUCKET_SET])) == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, user_type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, user_id);
+	sqlite3_bind_double(s, 3, allowance);
+	sqlite3_bind_int64(s, 4, now);
+	rc = sqlite3_step(s);
+	db_done(s);
+	return rc == SQLITE_DONE ? 0 : -1;
 }

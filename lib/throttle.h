@@ -31,4 +31,13 @@ int throttle_record(struct db *db, const char *bucket, const char *key,
 /* Forget every event of (bucket, key). Returns 0, or -1 on a database error. */
 int throttle_clear(struct db *db, const char *bucket, const char *key);
 
+/*
+ * In the caller's transaction: take up to want messages from the user's
+ * token bucket, which refills at rate a second and holds burst_s seconds
+ * of it (rate 0: no limit), shared by all of the user's connections.
+ * *granted (output) is how many may go now. Returns 0 or -1.
+ */
+int throttle_take(struct db *db, const char *user_type, int64_t user_id,
+    long rate, double burst_s, int want, int64_t now, int *granted);
+
 #endif

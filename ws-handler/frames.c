@@ -1,16 +1,16 @@
-/*
- * What the client sends: {"type":"message"|"typing"|"ping",...}. Every bad
- * frame gets an error frame and the connection stays open.
- */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "handler.h"
+#include "frames.h"
 #include "../lib/clock.h"
+#include "../lib/db.h"
 #include "../lib/field.h"
 #include "../lib/log.h"
+#include "../lib/message.h"
 #include "../lib/session.h"
+#include "../lib/throttle.h"
 #include "../lib/wake.h"
 #include "../lib/wire.h"
 
@@ -18,65 +18,128 @@
 #define RATE_BURST_SECONDS 3.0
 /* Typing is passed on at most this often per connection. */
 #define TYPING_EVERY_MS 300
+/* Message frames that came in together are stored in one transaction. */
+#define PENDING_MAX 32
+
+/* What became of a message frame waiting in the batch. */
+enum pending_state {
+	PENDING_STORED,		/* stored (or a repeat): ack it */
+	PENDING_FORBIDDEN,	/* not the user's session */
+	PENDING_CLOSED,		/* the session is closed */
+	PENDING_LIMITED,	/* over the user's message rate */
+	PENDING_FAILED		/* the database failed: nothing stored */
+};
+
+/* A checked message frame waiting to be stored with those that came with it. */
+struct pending {
+	json_t *frame;		/* new reference: text and cmid point into it */
+	int64_t session_id;
+	const char *text;
+	const char *cmid;	/* NULL: none */
+	enum pending_state state;
+	int64_t id, created_at;	/* once stored */
+	char *reply;		/* a repeat's ack line, new; NULL otherwise */
+};
+
+struct frames {
+	struct ws_ctx *ctx;
+	struct outq *q;
+	struct delivery *delivery;
+	struct message *scratch;	/* one message being stored or acked */
+	int64_t typing_at;		/* when typing was last passed on */
+	struct pending pending[PENDING_MAX];
+	size_t npending;
+};
+
+struct frames *
+frames_new(struct ws_ctx *ctx, struct outq *q, struct delivery *d)
+{
+	struct frames *f = calloc(1, sizeof(*f));
+
+	if (f == NULL || (f->scratch = malloc(sizeof(*f->scratch))) == NULL) {
+		free(f);
+		return NULL;
+	}
+	f->ctx = ctx;
+	f->q = q;
+	f->delivery = d;
+	return f;
+}
 
 void
-frames_start(struct conn *c)
+frames_free(struct frames *f)
 {
-	c->allowance = (double)c->cfg.ws_rate * RATE_BURST_SECONDS;
-	c->allowance_at = clock_now_ms();
+	size_t i;
+
+	if (f == NULL)
+		return;
+	for (i = 0; i < f->npending; i++) {
+		free(f->pending[i].reply);
+		json_decref(f->pending[i].frame);
+	}
+	free(f->scratch);
+	free(f);
 }
 
-/* Take one message from the bucket; 0 if allowed, -1 if over the rate. */
-static int
-rate_take(struct conn *c, int64_t now)
+int
+frames_send_error(struct outq *q, enum error_code code,
+    const char *client_msg_id, int force, const char *fmt, ...)
 {
-	double rate = (double)c->cfg.ws_rate, burst = rate * RATE_BURST_SECONDS;
+	char message[512];
+	json_t *frame;
+	va_list ap;
+	int rc;
 
-	if (c->cfg.ws_rate == 0)
-		return 0;
-	c->allowance += (double)(now - c->allowance_at) / 1000.0 * rate;
-	c->allowance_at = now;
-	if (c->allowance > burst)
-		c->allowance = burst;
-	if (c->allowance < 1.0)
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	if ((frame = error_frame_new(code, message, client_msg_id)) == NULL)
 		return -1;
-	c->allowance -= 1.0;
-	return 0;
+	rc = outq_put_json(q, frame, force);
+	json_decref(frame);
+	return rc;
 }
 
+/* An answer to the client: refused (-1) when it does not read its answers. */
+#define send_error(f, code, cmid, ...) \
+	frames_send_error((f)->q, code, cmid, 0, __VA_ARGS__)
+
 static int
-is_participant(const struct conn *c, const struct session *s)
+is_participant(const struct frames *f, const struct session *s)
 {
-	if (c->user.type == PRINCIPAL_CUSTOMER)
-		return s->customer_id == c->user.id;
-	return s->agent_id == c->user.id;
+	if (f->ctx->user.type == PRINCIPAL_CUSTOMER)
+		return s->customer_id == f->ctx->user.id;
+	return s->agent_id == f->ctx->user.id;
 }
 
 /* Load session id into *s and tell whether the user may act in it now. */
 static enum pending_state
-session_access(struct conn *c, int64_t id, struct session *s)
+session_access(struct frames *f, int64_t id, struct session *s)
 {
-	enum session_status st = session_get(c->db, id, s);
+	enum session_status st = session_get(f->ctx->db, id, s);
 
 	if (st == SESSION_ERROR)
 		return PENDING_FAILED;
-	if (st == SESSION_NOT_FOUND || !is_participant(c, s))
+	if (st == SESSION_NOT_FOUND || !is_participant(f, s))
 		return PENDING_FORBIDDEN;
 	return s->state == SESSION_CLOSED ? PENDING_CLOSED : PENDING_STORED;
 }
 
-/* The error frame of a refused session: FORBIDDEN, SESSION_CLOSED or INTERNAL. */
+/* The error frame of a refused message: FORBIDDEN, SESSION_CLOSED, RATE_LIMITED or INTERNAL. */
 static int
-send_refusal(struct conn *c, enum pending_state st, int64_t id,
+send_refusal(struct frames *f, enum pending_state st, int64_t id,
     const char *cmid)
 {
 	if (st == PENDING_FORBIDDEN)
-		return conn_send_error(c, ERROR_FORBIDDEN, cmid,
+		return send_error(f, ERROR_FORBIDDEN, cmid,
 		    "session %lld is not yours", (long long)id);
 	if (st == PENDING_CLOSED)
-		return conn_send_error(c, ERROR_SESSION_CLOSED, cmid,
+		return send_error(f, ERROR_SESSION_CLOSED, cmid,
 		    "session %lld is closed", (long long)id);
-	return conn_send_error(c, ERROR_INTERNAL, cmid, "internal error");
+	if (st == PENDING_LIMITED)
+		return send_error(f, ERROR_RATE_LIMITED, cmid,
+		    "too many messages; slow down");
+	return send_error(f, ERROR_INTERNAL, cmid, "internal error");
 }
 
 /*
@@ -84,7 +147,7 @@ send_refusal(struct conn *c, enum pending_state st, int64_t id,
  * before it: the client hears back in the order it sent.
  */
 static int
-reply_error(struct conn *c, enum error_code code, const char *cmid,
+reply_error(struct frames *f, enum error_code code, const char *cmid,
     const char *fmt, ...)
 {
 	char message[512];
@@ -93,9 +156,9 @@ reply_error(struct conn *c, enum error_code code, const char *cmid,
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
-	if (frames_flush(c) == -1)
+	if (frames_flush(f) == -1)
 		return -1;
-	return conn_send_error(c, code, cmid, "%s", message);
+	return send_error(f, code, cmid, "%s", message);
 }
 
 /* Whether text has something besides white space. */
@@ -107,7 +170,7 @@ has_content(const char *text)
 
 /* Check a message frame's fields; reply and return 1 when they do not do. */
 static int
-check_message(struct conn *c, json_t *frame, int64_t *session_id,
+check_message(struct frames *f, json_t *frame, int64_t *session_id,
     const char **text, const char **cmid)
 {
 	json_t *v;
@@ -118,19 +181,19 @@ check_message(struct conn *c, json_t *frame, int64_t *session_id,
 	if ((v = json_object_get(frame, "clientMsgId")) != NULL &&
 	    !json_is_null(v) && field_string(frame, "clientMsgId", 1,
 	    MESSAGE_CLIENT_ID_MAX, FIELD_NO_CONTROL, cmid, err, sizeof(err)) == -1)
-		return reply_error(c, ERROR_INVALID_REQUEST, NULL, "%s",
+		return reply_error(f, ERROR_INVALID_REQUEST, NULL, "%s",
 		    err) == -1 ? -1 : 1;
 	if (field_id(frame, "sessionId", session_id, err, sizeof(err)) == -1)
-		return reply_error(c, ERROR_INVALID_REQUEST, *cmid, "%s",
+		return reply_error(f, ERROR_INVALID_REQUEST, *cmid, "%s",
 		    err) == -1 ? -1 : 1;
 	v = json_object_get(frame, "text");
 	if (v == NULL || !json_is_string(v))
-		return reply_error(c, ERROR_INVALID_REQUEST, *cmid,
+		return reply_error(f, ERROR_INVALID_REQUEST, *cmid,
 		    "text is required and must be a string") == -1 ? -1 : 1;
 	*text = json_string_value(v);
 	len = field_utf8_len(*text);
 	if (len == 0 || len > MESSAGE_TEXT_MAX || !has_content(*text))
-		return reply_error(c, ERROR_INVALID_MESSAGE, *cmid,
+		return reply_error(f, ERROR_INVALID_MESSAGE, *cmid,
 		    "text must be 1 to %d characters, not only white space",
 		    MESSAGE_TEXT_MAX) == -1 ? -1 : 1;
 	return 0;
@@ -152,69 +215,80 @@ ack_text(const struct message *m)
 /*
  * Store every pending message that may be stored, with its deliveries, in
  * one transaction: the frames that came in together cost one commit, and
- * the writers' lock is taken once. Duplicates get their ack text now.
- * Returns 0 once committed, or -1 with nothing stored.
+ * the writers' lock is taken once. The user's rate limit is taken in the
+ * same transaction, for all of their connections at once. Duplicates get
+ * their ack text now. Returns 0 once committed, or -1 with nothing stored.
  */
 static int
-store_batch(struct conn *c)
+store_batch(struct frames *f)
 {
-	enum sender_type type = c->user.type == PRINCIPAL_AGENT ?
+	const struct ws_ctx *ctx = f->ctx;
+	enum sender_type type = ctx->user.type == PRINCIPAL_AGENT ?
 	    SENDER_AGENT : SENDER_CUSTOMER;
 	int64_t now = clock_now_ms();
 	enum message_status ms;
 	struct pending *p;
 	struct session s;
+	int granted;
 	size_t i;
 
-	if (db_begin(c->db) == -1)
+	if (db_begin(ctx->db) == -1 ||
+	    throttle_take(ctx->db, type == SENDER_AGENT ? "agent" : "customer",
+	    ctx->user.id, ctx->cfg.ws_rate, RATE_BURST_SECONDS,
+	    (int)f->npending, now, &granted) == -1)
 		goto fail;
-	for (i = 0; i < c->npending; i++) {
-		p = &c->pending[i];
-		if ((p->state = session_access(c, p->session_id, &s)) ==
+	for (i = 0; i < f->npending; i++) {
+		p = &f->pending[i];
+		if ((int)i >= granted) {
+			p->state = PENDING_LIMITED;
+			continue;
+		}
+		if ((p->state = session_access(f, p->session_id, &s)) ==
 		    PENDING_FAILED)
 			goto fail;
 		if (p->state != PENDING_STORED)
 			continue;
-		ms = message_add(c->db, s.id, type, c->user.id, p->text, p->cmid,
-		    c->id, now, c->scratch);
+		ms = message_add(ctx->db, s.id, type, ctx->user.id, p->text,
+		    p->cmid, ctx->conn_id, now, f->scratch);
 		if (ms == MESSAGE_ERROR || (ms == MESSAGE_OK &&
-		    relay_note_message(c->relay, &s, c->scratch, now) == -1))
+		    relay_note_message(ctx->relay, &s, f->scratch, now) == -1))
 			goto fail;
 		if (ms == MESSAGE_DUPLICATE && (p->reply =
-		    ack_text(c->scratch)) == NULL)
+		    ack_text(f->scratch)) == NULL)
 			goto fail;
-		p->id = c->scratch->id;
+		p->id = f->scratch->id;
 		p->created_at = now;
 	}
-	if (db_commit(c->db) == -1)
+	if (db_commit(ctx->db) == -1)
 		goto fail;
-	relay_flush(c->relay);
+	relay_flush(ctx->relay);
 	return 0;
 fail:
-	log_msg(LOG_ERROR, c->log_id, "message: %s", db_errmsg(c->db));
-	db_rollback(c->db);
-	relay_forget(c->relay);
-	for (i = 0; i < c->npending; i++)
-		c->pending[i].state = PENDING_FAILED;
+	/* The cause, before the rollback replaces it. */
+	log_msg(LOG_ERROR, ctx->log_id, "message: %s", db_errmsg(ctx->db));
+	db_rollback(ctx->db);
+	relay_forget(ctx->relay);
+	for (i = 0; i < f->npending; i++)
+		f->pending[i].state = PENDING_FAILED;
 	return -1;
 }
 
 /* Send what became of pending message p: its ack or its error. */
 static int
-answer(struct conn *c, struct pending *p)
+answer(struct frames *f, struct pending *p)
 {
-	struct message *m = c->scratch;
+	struct message *m = f->scratch;
 	char *text = p->reply;
 	int rc;
 
 	if (p->state != PENDING_STORED)
-		return send_refusal(c, p->state, p->session_id, p->cmid);
+		return send_refusal(f, p->state, p->session_id, p->cmid);
 	if (text == NULL) {
 		m->id = p->id;
 		m->session_id = p->session_id;
-		m->sender_type = c->user.type == PRINCIPAL_AGENT ?
+		m->sender_type = f->ctx->user.type == PRINCIPAL_AGENT ?
 		    SENDER_AGENT : SENDER_CUSTOMER;
-		m->sender_id = c->user.id;
+		m->sender_id = f->ctx->user.id;
 		snprintf(m->text, sizeof(m->text), "%s", p->text);
 		snprintf(m->client_msg_id, sizeof(m->client_msg_id), "%s",
 		    p->cmid != NULL ? p->cmid : "");
@@ -222,49 +296,46 @@ answer(struct conn *c, struct pending *p)
 		if ((text = ack_text(m)) == NULL)
 			return -1;
 	}
-	rc = fputs(text, stdout) == EOF || fputc('\n', stdout) == EOF ? -1 : 0;
+	rc = outq_put(f->q, text, strlen(text), 0);
 	if (text != p->reply)
 		free(text);
 	return rc;
 }
 
 int
-frames_flush(struct conn *c)
+frames_flush(struct frames *f)
 {
 	size_t i;
 	int rc = 0;
 
-	if (c->npending == 0)
+	if (f->npending == 0)
 		return 0;
-	store_batch(c);
-	for (i = 0; i < c->npending; i++) {
-		if (rc == 0 && answer(c, &c->pending[i]) == -1)
+	store_batch(f);
+	for (i = 0; i < f->npending; i++) {
+		if (rc == 0 && answer(f, &f->pending[i]) == -1)
 			rc = -1;
-		free(c->pending[i].reply);
-		json_decref(c->pending[i].frame);
+		free(f->pending[i].reply);
+		json_decref(f->pending[i].frame);
 	}
-	memset(c->pending, 0, c->npending * sizeof(c->pending[0]));
-	c->npending = 0;
+	memset(f->pending, 0, f->npending * sizeof(f->pending[0]));
+	f->npending = 0;
 	return rc;
 }
 
 /* Check a message frame and queue it to be stored with what came with it. */
 static int
-on_message(struct conn *c, json_t *frame)
+on_message(struct frames *f, json_t *frame)
 {
 	const char *text, *cmid;
 	int64_t session_id;
 	struct pending *p;
 	int rc;
 
-	if ((rc = check_message(c, frame, &session_id, &text, &cmid)) != 0)
+	if ((rc = check_message(f, frame, &session_id, &text, &cmid)) != 0)
 		return rc == 1 ? 0 : -1;
-	if (rate_take(c, clock_now_ms()) == -1)
-		return reply_error(c, ERROR_RATE_LIMITED, cmid,
-		    "too many messages; slow down");
-	if (c->npending == PENDING_MAX && frames_flush(c) == -1)
+	if (f->npending == PENDING_MAX && frames_flush(f) == -1)
 		return -1;
-	p = &c->pending[c->npending++];
+	p = &f->pending[f->npending++];
 	p->frame = json_incref(frame);
 	p->session_id = session_id;
 	p->text = text;
@@ -274,8 +345,9 @@ on_message(struct conn *c, json_t *frame)
 
 /* Pass typing on to the other side of the session; nothing is stored. */
 static int
-on_typing(struct conn *c, json_t *frame)
+on_typing(struct frames *f, json_t *frame)
 {
+	const struct ws_ctx *ctx = f->ctx;
 	struct relay_user to;
 	struct session s;
 	int64_t id, now = clock_now_ms();
@@ -284,61 +356,108 @@ on_typing(struct conn *c, json_t *frame)
 	json_t *out;
 
 	if (field_id(frame, "sessionId", &id, err, sizeof(err)) == -1)
-		return conn_send_error(c, ERROR_INVALID_REQUEST, NULL, "%s", err);
-	if ((st = session_access(c, id, &s)) != PENDING_STORED)
-		return st == PENDING_FAILED ? -1 : send_refusal(c, st, id, NULL);
-	if (now - c->typing_at < TYPING_EVERY_MS)
+		return send_error(f, ERROR_INVALID_REQUEST, NULL, "%s", err);
+	if ((st = session_access(f, id, &s)) != PENDING_STORED)
+		return st == PENDING_FAILED ? -1 : send_refusal(f, st, id, NULL);
+	if (now - f->typing_at < TYPING_EVERY_MS)
 		return 0;
-	c->typing_at = now;
-	to.type = c->user.type == PRINCIPAL_AGENT ? PRINCIPAL_CUSTOMER :
+	f->typing_at = now;
+	to.type = ctx->user.type == PRINCIPAL_AGENT ? PRINCIPAL_CUSTOMER :
 	    PRINCIPAL_AGENT;
 	to.id = to.type == PRINCIPAL_AGENT ? s.agent_id : s.customer_id;
 	if (to.id == 0)
 		return 0;
 	out = json_pack("{s:s,s:I,s:s,s:I}", "type", "typing", "sessionId",
-	    (json_int_t)s.id, "senderType", c->user.type == PRINCIPAL_AGENT ?
-	    "agent" : "customer", "senderId", (json_int_t)c->user.id);
+	    (json_int_t)s.id, "senderType", ctx->user.type == PRINCIPAL_AGENT ?
+	    "agent" : "customer", "senderId", (json_int_t)ctx->user.id);
 	text = out != NULL ? json_dumps(out, JSON_COMPACT) : NULL;
 	if (text != NULL && strlen(text) < WAKE_MAX)
-		relay_wake(c->relay, &to, WAKE_TYPING, text, strlen(text));
+		relay_wake(ctx->relay, &to, WAKE_TYPING, text, strlen(text));
 	free(text);
 	json_decref(out);
 	return 0;
 }
 
-int
-frames_handle(struct conn *c, const char *line, size_t len)
+static int
+on_ping(struct frames *f, json_t *frame)
 {
-	json_error_t jerr;
-	json_t *frame, *pong;
-	const char *type;
+	json_t *pong = json_pack("{s:s}", "type", "pong");
+	int rc = pong != NULL ? outq_put_json(f->q, pong, 0) : -1;
+
+	(void)frame;
+	json_decref(pong);
+	return rc;
+}
+
+/* The answer to the server's liveness ping: arriving was all it had to do. */
+static int
+on_pong(struct frames *f, json_t *frame)
+{
+	(void)f;
+	(void)frame;
+	return 0;
+}
+
+/* {"type":"received","seq":N}: everything up to N reached this client. */
+static int
+on_received(struct frames *f, json_t *frame)
+{
+	json_t *v = json_object_get(frame, "seq");
 	int rc;
 
-	frame = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-	type = json_string_value(json_object_get(frame, "type"));
-	if (type != NULL && strcmp(type, "message") == 0) {
-		rc = on_message(c, frame);
-		json_decref(frame);
-		return rc;
-	}
-	/* Anything else is answered after the messages that came before it. */
-	if (frames_flush(c) == -1)
-		rc = -1;
-	else if (frame == NULL || !json_is_object(frame))
-		rc = conn_send_error(c, ERROR_INVALID_REQUEST, NULL,
-		    "frame is not a JSON object");
-	else if (type == NULL)
-		rc = conn_send_error(c, ERROR_INVALID_REQUEST, NULL,
-		    "type is required and must be a string");
-	else if (strcmp(type, "typing") == 0)
-		rc = on_typing(c, frame);
-	else if (strcmp(type, "ping") == 0) {
-		pong = json_pack("{s:s}", "type", "pong");
-		rc = conn_send(c, pong);
-		json_decref(pong);
-	} else
-		rc = conn_send_error(c, ERROR_INVALID_REQUEST, NULL,
-		    "unknown type: %.40s", type);
-	json_decref(frame);
+	if (!json_is_integer(v))
+		return send_error(f, ERROR_INVALID_REQUEST, NULL,
+		    "seq is required and must be an integer");
+	if ((rc = delivery_receipt(f->delivery, json_integer_value(v))) == 1)
+		return send_error(f, ERROR_INVALID_REQUEST, NULL,
+		    "seq %lld was never sent on this connection",
+		    (long long)json_integer_value(v));
 	return rc;
+}
+
+/* The frame types, like the REST routes. */
+static const struct frame_type {
+	const char *type;
+	int (*handle)(struct frames *, json_t *);
+	int batched;	/* stored with the frames that came with it */
+} frame_types[] = {
+	{ "message", on_message, 1 },
+	{ "typing", on_typing, 0 },
+	{ "ping", on_ping, 0 },
+	{ "pong", on_pong, 0 },
+	{ "received", on_received, 0 },
+};
+
+int
+frames_handle(struct frames *f, json_t *frame)
+{
+	const char *type = json_string_value(json_object_get(frame, "type"));
+	size_t i;
+
+	for (i = 0; type != NULL && i < sizeof(frame_types) /
+	    sizeof(frame_types[0]); i++)
+		if (strcmp(type, frame_types[i].type) == 0)
+			break;
+	/* Anything not batched is answered after the messages before it. */
+	if ((type == NULL || i == sizeof(frame_types) / sizeof(frame_types[0]) ||
+	    !frame_types[i].batched) && frames_flush(f) == -1)
+		return -1;
+	if (!json_is_object(frame))
+		return send_error(f, ERROR_INVALID_REQUEST, NULL,
+		    "frame is not a JSON object");
+	if (type == NULL)
+		return send_error(f, ERROR_INVALID_REQUEST, NULL,
+		    "type is required and must be a string");
+	if (i == sizeof(frame_types) / sizeof(frame_types[0]))
+		return send_error(f, ERROR_INVALID_REQUEST, NULL,
+		    "unknown type: %.40s", type);
+	return frame_types[i].handle(f, frame);
+}
+
+int
+frames_bad(struct frames *f, const char *why)
+{
+	if (frames_flush(f) == -1)
+		return -1;
+	return send_error(f, ERROR_INVALID_REQUEST, NULL, "%s", why);
 }

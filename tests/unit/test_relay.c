@@ -19,7 +19,7 @@ make_world(struct db *db, struct world *w)
 {
 	int64_t cu, ag;
 
-	assert_non_null(w->relay = relay_new(db));
+	assert_non_null(w->relay = relay_new(db, 45));
 	assert_int_equal(customer_create(db, "C", "WEB", "{}", 1, &cu), CUSTOMER_OK);
 	assert_int_equal(agent_add(db, "ag", "Ag", "x", 1, &ag), AGENT_OK);
 	assert_int_equal(session_create(db, cu, NULL, ag, 1, &w->s), SESSION_OK);
@@ -37,7 +37,7 @@ connect_user(struct world *w, const struct relay_user *user, int64_t *conn)
 	int fd = wake_listen(relay_instance(w->relay), name, sizeof(name));
 
 	assert_true(fd >= 0);
-	assert_int_equal(relay_connect(w->relay, user, name, getpid(),
+	assert_int_equal(relay_connect(w->relay, user, 0, name, getpid(),
 	    "127.0.0.1", 1, conn), 0);
 	return fd;
 }
@@ -115,7 +115,7 @@ relay_deletes_connections_whose_listener_is_gone(void **state)
 	assert_int_equal(tu_query_int(f->db, "SELECT count(*) FROM connections"), 1);
 	assert_int_equal(tu_query_int(f->db, "SELECT id FROM connections"), a2);
 	assert_int_equal(next_wake(fa2), WAKE_PROBE);
-	assert_int_equal(relay_disconnect(w.relay, a2), 0);
+	assert_int_equal(relay_disconnect(w.relay, &w.agent, a2, 2), 0);
 	assert_int_equal(tu_query_int(f->db, "SELECT count(*) FROM connections"), 0);
 	close(fa2);
 	relay_free(w.relay);
@@ -140,19 +140,19 @@ relay_keeps_messages_offline_until_delivered_except_the_senders_own(void **state
 	relay_forget(w.relay);
 
 	memset(&it, 0, sizeof(it));
-	assert_int_equal(relay_fetch(w.relay, &w.customer, 0, 10, 1, collect, &it), 2);
+	assert_int_equal(relay_fetch(w.relay, &w.customer, 0, INT64_MAX, 10, 1, collect, &it), 2);
 	assert_int_equal(it.item[0].message_id, m1.id);
 	assert_int_equal(it.item[1].message_id, m2.id);
 	memset(&it, 0, sizeof(it));
-	assert_int_equal(relay_fetch(w.relay, &w.agent, 0, 10, 1, collect, &it), 0);
-	assert_int_equal(relay_fetch(w.relay, &w.agent, 0, 10, 0, collect, &it), 2);
+	assert_int_equal(relay_fetch(w.relay, &w.agent, 0, INT64_MAX, 10, 1, collect, &it), 0);
+	assert_int_equal(relay_fetch(w.relay, &w.agent, 0, INT64_MAX, 10, 0, collect, &it), 2);
 
 	assert_int_equal(relay_cursor(w.relay, &w.customer, &cursor), 0);
 	assert_int_equal(relay_mark_delivered(w.relay, &w.customer, cursor), 0);
 	memset(&it, 0, sizeof(it));
-	assert_int_equal(relay_fetch(w.relay, &w.customer, 0, 10, 1, collect, &it), 0);
+	assert_int_equal(relay_fetch(w.relay, &w.customer, 0, INT64_MAX, 10, 1, collect, &it), 0);
 	/* Delivered messages still reach other connections from their cursor. */
-	assert_int_equal(relay_fetch(w.relay, &w.customer, 0, 10, 0, collect, &it), 2);
+	assert_int_equal(relay_fetch(w.relay, &w.customer, 0, INT64_MAX, 10, 0, collect, &it), 2);
 	relay_free(w.relay);
 }
 
@@ -176,13 +176,13 @@ relay_note_session_tells_participants_and_online_agents_once(void **state)
 	assert_int_equal(next_wake(fd), WAKE_DELIVER);
 	assert_int_equal(next_wake(fd2), WAKE_DELIVER);
 	memset(&it, 0, sizeof(it));
-	assert_int_equal(relay_fetch(w.relay, &w.agent, 0, 10, 0, collect, &it), 1);
+	assert_int_equal(relay_fetch(w.relay, &w.agent, 0, INT64_MAX, 10, 0, collect, &it), 1);
 	assert_int_equal(it.item[0].message_id, 0);
 	assert_int_equal(it.item[0].session_id, w.s.id);
-	assert_int_equal(relay_fetch(w.relay, &other, 0, 10, 0, collect, &it), 1);
-	assert_int_equal(relay_fetch(w.relay, &w.customer, 0, 10, 0, collect, &it), 1);
+	assert_int_equal(relay_fetch(w.relay, &other, 0, INT64_MAX, 10, 0, collect, &it), 1);
+	assert_int_equal(relay_fetch(w.relay, &w.customer, 0, INT64_MAX, 10, 0, collect, &it), 1);
 	/* Session changes are never offline messages. */
-	assert_int_equal(relay_fetch(w.relay, &w.customer, 0, 10, 1, collect, &it), 0);
+	assert_int_equal(relay_fetch(w.relay, &w.customer, 0, INT64_MAX, 10, 1, collect, &it), 0);
 	close(fd);
 	close(fd2);
 	relay_free(w.relay);
@@ -205,7 +205,7 @@ relay_note_backlog_gives_a_claiming_agent_the_queued_messages(void **state)
 	assert_int_equal(relay_note_backlog(w.relay, &w.s, claimer.id, 20), 0);
 	relay_forget(w.relay);
 	memset(&it, 0, sizeof(it));
-	assert_int_equal(relay_fetch(w.relay, &claimer, 0, 10, 1, collect, &it), 1);
+	assert_int_equal(relay_fetch(w.relay, &claimer, 0, INT64_MAX, 10, 1, collect, &it), 1);
 	assert_int_equal(it.item[0].message_id, m.id);
 	relay_free(w.relay);
 }

@@ -1,0 +1,74 @@
+#ifndef CHAT_DELIVERY_H
+#define CHAT_DELIVERY_H
+
+#include <stdint.h>
+
+#include "outq.h"
+#include "ws.h"
+
+/*
+ * What is owed to the user on this connection: the offline messages, then
+ * live deliveries, each frame with its "seq" (the deliveries row's id,
+ * which grows for the user in the order they are sent), and what counts
+ * as delivered.
+ *
+ * A connection that sent {"type":"received"} is a receipt client: only
+ * what it confirmed counts. Any other follows the contract's fallback:
+ * what went out counts once the connection stayed up a grace period after
+ * it, or when the client left while websocketd was still there to pass it
+ * on. Whatever does not count is offered again on the next connection.
+ */
+struct delivery;
+
+/* Start with the user's offline messages on q (borrowed). NULL when out of memory. */
+struct delivery *delivery_new(struct ws_ctx *ctx, struct outq *q);
+
+/* Free d; delivery_free(NULL) is a no-op. */
+void delivery_free(struct delivery *d);
+
+/*
+ * Queue what is owed, as far as the output queue has room: the offline
+ * messages and offline_messages_complete first, then what is new since
+ * the cursor (when fetch is set, or more was left over). The cursor moves
+ * only past what was queued. Returns 0, or -1 on a database error (the
+ * connection ends; nothing unsent counts).
+ */
+int delivery_pump(struct delivery *d, int fetch);
+
+/* Whether the offline messages are all queued, and offline_messages_complete too. */
+int delivery_online(const struct delivery *d);
+
+/* Whether deliveries wait for room in the output queue. */
+int delivery_backlog(const struct delivery *d);
+
+/* Call after each outq_flush(): note when frames left, at now. */
+void delivery_written(struct delivery *d, int64_t now);
+
+/*
+ * The client confirmed everything up to seq. Returns 0; 1 when seq was
+ * never sent on this connection (reply INVALID_REQUEST); -1 on a database
+ * error.
+ */
+int delivery_receipt(struct delivery *d, int64_t seq);
+
+/* Whether the client sends receipts. */
+int delivery_receipts(const struct delivery *d);
+
+/*
+ * The fallback's marking: what went out a grace period ago counts as
+ * delivered. Returns 0 or -1.
+ */
+int delivery_tick(struct delivery *d, int64_t now);
+
+/* When delivery_tick has work next (ms), or INT64_MAX. */
+int64_t delivery_next_tick(const struct delivery *d);
+
+/*
+ * The connection ends at now. client_left: standard input ended while
+ * websocketd is still there (the client closed it, or its connection
+ * broke): what websocketd took from the pipe a moment ago reached it.
+ * Otherwise (websocketd gone, an error) only delivery_tick's rule holds.
+ */
+void delivery_end(struct delivery *d, int client_left, int64_t now);
+
+#endif
