@@ -22,6 +22,7 @@
 #include "../lib/log.h"
 #include "../lib/serve.h"
 #include "../lib/query.h"
+#include "../lib/relay.h"
 #include "../lib/token.h"
 
 /*
@@ -106,22 +107,43 @@ origin_allowed(struct http_request *req, const char *allowed)
 	return list_has(allowed, origin);
 }
 
-/* The refusal: status and body from code, and the two X-WebSocket-Error headers. */
+/*
+ * The refusal: status and body from code, and the two X-WebSocket-Error
+ * headers; Retry-After too when code is RATE_LIMITED.
+ */
 static void
 refuse(struct http_request *req, enum error_code code, const char *message)
 {
 	char headers[512];
 
 	snprintf(headers, sizeof(headers), "X-WebSocket-Error-Code: %s\r\n"
-	    "X-WebSocket-Error-Message: %s\r\n", error_name(code), message);
+	    "X-WebSocket-Error-Message: %s\r\n%s", error_name(code), message,
+	    code == ERROR_RATE_LIMITED ? "Retry-After: 5\r\n" : "");
 	http_reply_error(req, code, headers, "%s", message);
 }
 
+/*
+ * Whether the token has as many open connections as it may (a reload
+ * loop, or one visitor's thirty tabs): 1 yes, 0 no, -1 on a database error.
+ */
+static int
+at_cap(struct relay *relay, const struct config *cfg,
+    const struct token_info *who, int64_t now)
+{
+	long open;
+
+	if (relay_token_connections(relay, who->token_id, now, &open) == -1)
+		return -1;
+	return open >= cfg->ws_max_per_token;
+}
+
 static void
-authorize(struct http_request *req, const struct config *cfg, struct db *db)
+authorize(struct http_request *req, const struct config *cfg, struct db *db,
+    struct relay *relay)
 {
 	struct token_info who;
 	char token[512];
+	int full;
 
 	if (!is_upgrade(req)) {
 		refuse(req, ERROR_INVALID_REQUEST, "Invalid request: a WebSocket "
@@ -140,6 +162,15 @@ authorize(struct http_request *req, const struct config *cfg, struct db *db)
 	}
 	switch (token_verify(db, token, TOKEN_ACCESS, req->now, &who)) {
 	case TOKEN_OK:
+		if ((full = at_cap(relay, cfg, &who, req->now)) != 0) {
+			if (full == -1)
+				log_msg(LOG_ERROR, req->id, "connection count: %s",
+				    db_errmsg(db));
+			refuse(req, full == 1 ? ERROR_RATE_LIMITED : ERROR_INTERNAL,
+			    full == 1 ? "Too many connections on this token, "
+			    "close some first" : "Internal error");
+			break;
+		}
 		/*
 		 * Who it is, for the web server: Apache's mod_authnz_fcgi takes
 		 * the user name from this variable (UserExpr); lighttpd passes
@@ -167,25 +198,30 @@ serve(int listen_fd, void *arg)
 {
 	struct config *cfg = arg;
 	struct http_request req;
+	struct relay *relay = NULL;
 	unsigned long seq;
 	struct db *db;
 	char err[512];
+	int rc = 1;
 
 	if ((db = db_open(cfg, 0, err, sizeof(err))) == NULL) {
 		log_msg(LOG_ERROR, NULL, "%s", err);
 		return 1;
 	}
-	if (http_request_init(&req, listen_fd) == -1) {
-		log_msg(LOG_ERROR, NULL, "FastCGI: cannot start");
-		db_close(db);
-		return 1;
+	if ((relay = relay_new(db, cfg->presence_stale)) == NULL ||
+	    http_request_init(&req, listen_fd) == -1) {
+		log_msg(LOG_ERROR, NULL, "cannot start: %s", db_errmsg(db));
+		goto out;
 	}
 	for (seq = 1; http_accept(&req, seq) == 0; seq++) {
-		authorize(&req, cfg, db);
+		authorize(&req, cfg, db, relay);
 		http_finish(&req);
 	}
+	rc = 0;
+out:
+	relay_free(relay);
 	db_close(db);
-	return 0;
+	return rc;
 }
 
 int

@@ -90,6 +90,10 @@ parse_at(const struct framer *f, const char *start, json_t **frame,
 	if (*frame == NULL) {
 		*code = json_error_code(&err);
 		*through = err.position;
+		/* jansson takes a NUL byte for the end of its input: none is JSON. */
+		if (*code == json_error_premature_end_of_input &&
+		    memchr(start, '\0', avail) != NULL)
+			*code = json_error_invalid_syntax;
 		return -2;
 	}
 	rc = ends_frame(f, start, err.position, through);

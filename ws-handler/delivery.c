@@ -336,6 +336,14 @@ delivery_receipts(const struct delivery *d)
 	return d->receipts;
 }
 
+int64_t
+delivery_unconfirmed_ms(const struct delivery *d, int64_t now)
+{
+	if (!d->receipts || d->first == d->n || d->marks[d->first].sent_at == 0)
+		return 0;
+	return now - d->marks[d->first].sent_at;
+}
+
 /* The newest mark that left at or before `before` and ends by byte `upto`, or NULL. */
 static const struct mark *
 newest_sent(const struct delivery *d, int64_t before, uint64_t upto)

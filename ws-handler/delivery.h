@@ -55,6 +55,13 @@ int delivery_receipt(struct delivery *d, int64_t seq);
 int delivery_receipts(const struct delivery *d);
 
 /*
+ * How long, at now, a receipt client has left the oldest frame it was
+ * sent unconfirmed (0: nothing waits, or no receipts): one that reads
+ * confirms within moments, however much the servers in between buffer.
+ */
+int64_t delivery_unconfirmed_ms(const struct delivery *d, int64_t now);
+
+/*
  * The fallback's marking: what went out a grace period ago counts as
  * delivered. Returns 0 or -1.
  */

@@ -207,16 +207,29 @@ check_alive(struct conn *c, int64_t now)
 	return rc;
 }
 
+/*
+ * How long the client has not taken what it was sent: output waiting in
+ * the pipe, or for a receipt client, frames it has not confirmed (the web
+ * server may buffer much more than the pipe holds).
+ */
+static int64_t
+undrained_ms(const struct conn *c, int64_t now)
+{
+	int64_t stalled = outq_stalled_ms(c->out, now);
+	int64_t unconfirmed = delivery_unconfirmed_ms(c->delivery, now);
+
+	return stalled > unconfirmed ? stalled : unconfirmed;
+}
+
 /* A client that does not read what it is sent. Returns 0, or -1 to end. */
 static int
 check_draining(struct conn *c, int64_t now)
 {
-	if (outq_stalled_ms(c->out, now) <
-	    (int64_t)c->ctx.cfg.ws_drain_timeout * 1000)
+	if (undrained_ms(c, now) < (int64_t)c->ctx.cfg.ws_drain_timeout * 1000)
 		return 0;
 	log_msg(LOG_WARN, c->ctx.log_id, "slow consumer: nothing drained for "
-	    "%lld ms, %zu bytes wait; closing", (long long)outq_stalled_ms(c->out,
-	    now), outq_pending(c->out));
+	    "%lld ms, %zu bytes wait; closing", (long long)undrained_ms(c, now),
+	    outq_pending(c->out));
 	last_word(c, ERROR_SLOW_CONSUMER, "you do not read what you are sent");
 	return -1;
 }
@@ -224,21 +237,22 @@ check_draining(struct conn *c, int64_t now)
 /*
  * The heartbeat, while the connection is responsive (its output drains):
  * presence and routing count it. It also puts the chats of agents gone
- * for good back in the queue.
+ * for good back in the queue. Returns 1 when it did (this connection is
+ * not woken for what it wrote itself: fetch), else 0.
  */
-static void
+static int
 heartbeat(struct conn *c, int64_t now)
 {
 	int64_t every = (int64_t)c->ctx.cfg.presence_stale * 1000 / 3;
 
-	if (now - c->beat_at < every || outq_stalled_ms(c->out, now) >= every)
-		return;
+	if (now - c->beat_at < every || undrained_ms(c, now) >= every)
+		return 0;
 	c->beat_at = now;
 	if (relay_heartbeat(c->ctx.relay, &c->ctx.user, c->ctx.conn_id, now) == -1)
 		log_msg(LOG_WARN, c->ctx.log_id, "heartbeat: %s",
 		    db_errmsg(c->ctx.db));
-	presence_requeue_abandoned(c->ctx.db, c->ctx.relay,
-	    c->ctx.cfg.requeue_after, now);
+	return presence_requeue_abandoned(c->ctx.db, c->ctx.relay,
+	    c->ctx.cfg.requeue_after, now) > 0;
 }
 
 /* Milliseconds poll() may sleep: until the next timer of any kind. */
@@ -259,7 +273,8 @@ sleep_ms(const struct conn *c, int64_t next_pass, int64_t next_check)
 	if (delivery_receipts(c->delivery) && (t = (c->pinged_at != 0 ?
 	    c->pinged_at : c->heard_at) + idle) < until)
 		until = t;
-	if (outq_pending(c->out) > 0 && (t = now + 1000) < until)
+	if ((outq_pending(c->out) > 0 || delivery_unconfirmed_ms(c->delivery,
+	    now) > 0) && (t = now + 1000) < until)
 		until = t;	/* the drain timeout is checked each second */
 	return until <= now ? 0 : (int)(until - now);
 }
@@ -270,6 +285,7 @@ tend(struct conn *c, int fetch, int check, int64_t now)
 {
 	if (check && recheck(c) == -1)
 		return -1;
+	fetch |= heartbeat(c, now);
 	if (delivery_pump(c->delivery, fetch) == -1 ||
 	    outq_flush(c->out, now) == -1)
 		return -1;
@@ -277,7 +293,6 @@ tend(struct conn *c, int fetch, int check, int64_t now)
 	if (delivery_tick(c->delivery, now) == -1 ||
 	    check_alive(c, now) == -1 || check_draining(c, now) == -1)
 		return -1;
-	heartbeat(c, now);
 	return outq_flush(c->out, now);
 }
 
@@ -456,8 +471,6 @@ main(void)
 		rc = refuse(ERROR_INTERNAL, "out of memory");
 		goto out;
 	}
-	presence_requeue_abandoned(c->ctx.db, c->ctx.relay,
-	    c->ctx.cfg.requeue_after, clock_now_ms());
 	how = run(c);
 	delivery_end(c->delivery, how == END_CLIENT_LEFT, clock_now_ms());
 	rc = how == END_CLIENT_LEFT || stopping ? 0 : 1;

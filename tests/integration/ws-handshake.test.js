@@ -141,7 +141,7 @@ describe('WebSocket handshake', () => {
     });
     assert.equal(ok.status, 0);
     assert.deepEqual(JSON.parse(ok.stdout.toString().trim()),
-      { type: 'offline_messages_complete', count: 0 });
+      { type: 'offline_messages_complete', count: 0, seq: 0 });
   });
 
   it('an agent token connects too', async () => {

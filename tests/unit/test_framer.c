@@ -37,6 +37,9 @@ static const struct framer_case framer_cases[] = {
 	{ "\n\n  \n", "M" },
 };
 
+/* Input with NUL bytes (a binary frame may hold any byte), by length. */
+static const char nul_input[] = "\0\1\2{\"type\":\"a\"}\n";
+
 /* Run input through a framer (whole, or byte by byte) and describe what came out. */
 static void
 run_case(const char *input, int bytewise, char *out, size_t outsz)
@@ -86,6 +89,26 @@ framer_splits_frames_by_parsing_not_by_lines(void **state)
 			fail_msg("case %zu: got \"%s\", want \"%s\"", i, got,
 			    framer_cases[i].want);
 	}
+}
+
+static void
+framer_refuses_a_binary_frame_with_nul_bytes_and_keeps_the_next(void **state)
+{
+	struct framer f;
+	size_t room;
+	const char *why;
+	json_t *frame;
+
+	(void)state;
+	assert_int_equal(framer_init(&f, 4096), 0);
+	memcpy(framer_space(&f, &room), nul_input, sizeof(nul_input) - 1);
+	framer_added(&f, sizeof(nul_input) - 1);
+	assert_int_equal(framer_next(&f, &frame, &why), FRAMER_BAD);
+	assert_int_equal(framer_next(&f, &frame, &why), FRAMER_FRAME);
+	assert_string_equal(json_string_value(json_object_get(frame, "type")), "a");
+	json_decref(frame);
+	assert_int_equal(framer_next(&f, &frame, &why), FRAMER_MORE);
+	framer_free(&f);
 }
 
 static void
@@ -139,6 +162,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(framer_splits_frames_by_parsing_not_by_lines),
+		cmocka_unit_test(framer_refuses_a_binary_frame_with_nul_bytes_and_keeps_the_next),
 		cmocka_unit_test(framer_finds_the_same_frames_when_input_comes_byte_by_byte),
 		cmocka_unit_test(framer_skips_a_frame_larger_than_its_buffer_and_keeps_the_next),
 	};
