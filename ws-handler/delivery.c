@@ -16,11 +16,6 @@
  * on within moments; a handler killed before may have left it unsent).
  */
 #define GRACE_MS 1000
-/*
- * When the client left while websocketd was still there: what websocketd
- * took from the pipe this long before had been passed on.
- */
-#define SETTLE_MS 25
 /* Frames that went out this close together share one mark. */
 #define COALESCE_MS 50
 
@@ -391,7 +386,11 @@ delivery_end(struct delivery *d, int client_left, int64_t now)
 		delivery_tick(d, now);
 		return;
 	}
+	/*
+	 * The client closed (or its connection broke) after websocketd took
+	 * these from the pipe: as the contract's fallback has it, they count.
+	 */
 	taken = outq_written(d->q) - outq_unread(d->q);
-	if ((m = newest_sent(d, now - SETTLE_MS, taken)) != NULL)
+	if ((m = newest_sent(d, now, taken)) != NULL)
 		mark_delivered(d, m->seq);
 }

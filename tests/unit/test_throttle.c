@@ -92,6 +92,34 @@ throttle_record_forgets_events_older_than_the_window(void **state)
 	    "throttle_events"), 1);
 }
 
+static void
+throttle_take_shares_one_bucket_per_user_and_refills_with_time(void **state)
+{
+	struct fixture *f = *state;
+	int got;
+
+	/* 2 a second with a 3 s burst: 6 at once, then 2 more a second later. */
+	assert_int_equal(throttle_take(f->db, "customer", 7, 2, 3.0, 4, 10 * S, &got), 0);
+	assert_int_equal(got, 4);
+	assert_int_equal(throttle_take(f->db, "customer", 7, 2, 3.0, 4, 10 * S, &got), 0);
+	assert_int_equal(got, 2);
+	assert_int_equal(throttle_take(f->db, "customer", 7, 2, 3.0, 1, 10 * S, &got), 0);
+	assert_int_equal(got, 0);
+	assert_int_equal(throttle_take(f->db, "customer", 7, 2, 3.0, 5, 11 * S, &got), 0);
+	assert_int_equal(got, 2);
+	/* Another user, and the same id as an agent, have buckets of their own. */
+	assert_int_equal(throttle_take(f->db, "customer", 8, 2, 3.0, 6, 11 * S, &got), 0);
+	assert_int_equal(got, 6);
+	assert_int_equal(throttle_take(f->db, "agent", 7, 2, 3.0, 6, 11 * S, &got), 0);
+	assert_int_equal(got, 6);
+	/* A long pause refills only up to the burst. */
+	assert_int_equal(throttle_take(f->db, "customer", 7, 2, 3.0, 9, 1000 * S, &got), 0);
+	assert_int_equal(got, 6);
+	/* Rate 0: no limit. */
+	assert_int_equal(throttle_take(f->db, "customer", 7, 0, 3.0, 100, 1000 * S, &got), 0);
+	assert_int_equal(got, 100);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, tu_setup_db, tu_teardown_db)
 
 int
@@ -103,6 +131,7 @@ main(void)
 		T(throttle_clear_forgets_a_keys_events),
 		T(throttle_with_limit_zero_never_waits),
 		T(throttle_record_forgets_events_older_than_the_window),
+		T(throttle_take_shares_one_bucket_per_user_and_refills_with_time),
 	};
 
 	return cmocka_run_group_tests_name("throttle", tests, NULL, NULL);
