@@ -16,6 +16,13 @@
  * on within moments; a handler killed before may have left it unsent).
  */
 #define GRACE_MS 1000
+/*
+ * When the client left while websocketd was still there: what websocketd
+ * took from the pipe this long before the end reached the client before
+ * it closed. A frame of the last moment may have crossed its close (a
+ * browser drops what arrives once it began closing): it is offered again.
+ */
+#define SETTLE_MS 250
 /* Frames that went out this close together share one mark. */
 #define COALESCE_MS 50
 
@@ -386,11 +393,7 @@ delivery_end(struct delivery *d, int client_left, int64_t now)
 		delivery_tick(d, now);
 		return;
 	}
-	/*
-	 * The client closed (or its connection broke) after websocketd took
-	 * these from the pipe: as the contract's fallback has it, they count.
-	 */
 	taken = outq_written(d->q) - outq_unread(d->q);
-	if ((m = newest_sent(d, now, taken)) != NULL)
+	if ((m = newest_sent(d, now - SETTLE_MS, taken)) != NULL)
 		mark_delivered(d, m->seq);
 }

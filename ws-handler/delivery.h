@@ -73,7 +73,7 @@ int64_t delivery_next_tick(const struct delivery *d);
 /*
  * The connection ends at now. client_left: standard input ended while
  * websocketd is still there (the client closed it, or its connection
- * broke): what websocketd took from the pipe counts as delivered.
+ * broke): what websocketd took from the pipe a moment before counts.
  * Otherwise (websocketd gone, an error) only delivery_tick's rule holds.
  */
 void delivery_end(struct delivery *d, int client_left, int64_t now);

@@ -221,16 +221,26 @@ undrained_ms(const struct conn *c, int64_t now)
 	return stalled > unconfirmed ? stalled : unconfirmed;
 }
 
+/* Log why the client is a slow consumer, tell it if it can still hear, and end. */
+static void
+slow_consumer(struct conn *c, const char *why)
+{
+	log_msg(LOG_WARN, c->ctx.log_id, "slow consumer: %s, %zu bytes wait; "
+	    "closing", why, outq_pending(c->out));
+	last_word(c, ERROR_SLOW_CONSUMER, "you do not read what you are sent");
+}
+
 /* A client that does not read what it is sent. Returns 0, or -1 to end. */
 static int
 check_draining(struct conn *c, int64_t now)
 {
+	char why[64];
+
 	if (undrained_ms(c, now) < (int64_t)c->ctx.cfg.ws_drain_timeout * 1000)
 		return 0;
-	log_msg(LOG_WARN, c->ctx.log_id, "slow consumer: nothing drained for "
-	    "%lld ms, %zu bytes wait; closing", (long long)undrained_ms(c, now),
-	    outq_pending(c->out));
-	last_word(c, ERROR_SLOW_CONSUMER, "you do not read what you are sent");
+	snprintf(why, sizeof(why), "nothing drained for %lld ms",
+	    (long long)undrained_ms(c, now));
+	slow_consumer(c, why);
 	return -1;
 }
 
@@ -264,7 +274,8 @@ sleep_ms(const struct conn *c, int64_t next_pass, int64_t next_check)
 
 	if (next_check < until)
 		until = next_check;
-	if (c->ctx.who.expires_at < until)
+	/* Past it, the check that failed to read the token waits for next_check. */
+	if (c->ctx.who.expires_at > now && c->ctx.who.expires_at < until)
 		until = c->ctx.who.expires_at;
 	if ((t = delivery_next_tick(c->delivery)) < until)
 		until = t;
@@ -306,6 +317,7 @@ run(struct conn *c)
 	};
 	int64_t now = clock_now_ms(), next_pass = now + SAFETY_MS;
 	int64_t next_check = now + RECHECK_MS;
+	int64_t checked_expiry = 0;	/* the expiry time last looked up at */
 	int fetch = 1, check = 0, rc, n, worked = 0;
 
 	while (!stopping) {
@@ -314,7 +326,9 @@ run(struct conn *c)
 			fetch = 1;
 			next_pass = now + SAFETY_MS;
 		}
-		if (now >= next_check || now >= c->ctx.who.expires_at) {
+		if (now >= next_check || (now >= c->ctx.who.expires_at &&
+		    checked_expiry != c->ctx.who.expires_at)) {
+			checked_expiry = c->ctx.who.expires_at;
 			check = 1;
 			next_check = now + RECHECK_MS;
 		}
@@ -336,9 +350,12 @@ run(struct conn *c)
 		if ((fds[1].revents & POLLIN) && drain_wakes(c, &fetch, &check) == -1)
 			return END_OTHER;
 		if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
-		    (rc = read_input(c, clock_now_ms())) != 0)
+		    (rc = read_input(c, clock_now_ms())) != 0) {
+			if (rc == -1 && outq_overflowed(c->out))
+				slow_consumer(c, "its answers passed the queue's limit");
 			return rc == 1 && !outq_reader_gone(c->out) ?
 			    END_CLIENT_LEFT : END_OTHER;
+		}
 	}
 	return END_OTHER;
 }

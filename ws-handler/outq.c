@@ -15,6 +15,7 @@ struct outq {
 	size_t head, tail, cap;		/* unwritten bytes: buf[head..tail) */
 	uint64_t queued, written;
 	int64_t waiting_since;		/* last progress while bytes wait; 0 idle */
+	int overflowed;			/* a put was refused for max */
 };
 
 struct outq *
@@ -68,8 +69,10 @@ reserve(struct outq *q, size_t n)
 int
 outq_put(struct outq *q, const char *text, size_t len, int force)
 {
-	if (!force && outq_pending(q) + len + 1 > q->max)
+	if (!force && outq_pending(q) + len + 1 > q->max) {
+		q->overflowed = 1;
 		return -1;
+	}
 	if (reserve(q, len + 1) == -1)
 		return -1;
 	memcpy(q->buf + q->tail, text, len);
@@ -154,6 +157,12 @@ outq_unread(const struct outq *q)
 
 	/* FIONREAD on either end of a pipe: the bytes it holds. */
 	return ioctl(q->fd, FIONREAD, &n) == 0 && n > 0 ? (size_t)n : 0;
+}
+
+int
+outq_overflowed(const struct outq *q)
+{
+	return q->overflowed;
 }
 
 int

@@ -60,6 +60,9 @@ int64_t outq_stalled_ms(const struct outq *q, int64_t now);
 /* Bytes written but still in the pipe, not yet read by websocketd. */
 size_t outq_unread(const struct outq *q);
 
+/* Whether a put was refused for the limit: the client does not read. */
+int outq_overflowed(const struct outq *q);
+
 /* Whether the reader of the descriptor is gone (websocketd ended). */
 int outq_reader_gone(const struct outq *q);
 

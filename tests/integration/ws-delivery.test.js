@@ -85,7 +85,7 @@ describe('WebSocket delivery', () => {
   it('a client without receipts is not offered again what it had before closing', async () => {
     const p = await pair(stack);
     await p.a.close();
-    for (const wait of [0, 30, 1000]) {
+    for (const wait of [300, 1000]) {
       await sendAcked(p.c, p.session.id, 3, `f${wait}`);
       const r = await connectReady(stack, p.agent.token);
       assert.equal(r.count, 3);
