@@ -112,6 +112,11 @@ function message(id, extra = {}) {
   return { id, sessionId: 7, senderType: 'agent', senderId: 2, text: `m${id}`, clientMsgId: `a${id}`, ...extra };
 }
 
+/* The server's ack of an outbox entry (or of the frame that carried it), stored as message id. */
+function ackOf({ clientMsgId }, id) {
+  return { type: 'ack', clientMsgId, message: message(id, { senderType: 'customer', clientMsgId }) };
+}
+
 function receipts(ws) {
   return ws.framesOf('received').map((s) => s.frame.seq);
 }
@@ -221,7 +226,7 @@ test('a message offered again, live or offline or after a reconnect, is passed o
   ws.receive({ type: 'message', seq: 4, message: message(3) });
   // One of the user's own, acked on this connection.
   const entry = chat.sendMessage(7, 'mine');
-  ws.receive({ type: 'ack', clientMsgId: entry.clientMsgId, message: message(4, { senderType: 'customer', clientMsgId: entry.clientMsgId }) });
+  ws.receive(ackOf(entry, 4));
   ws.drop(1006);
   await settle();
   advance(2000);
@@ -308,8 +313,7 @@ test('the outbox goes again after a reconnect in order, at most 8 unacked at a t
   while (acked < 20) {
     const sent = next.framesOf('message');
     assert.ok(sent.length - acked <= client.OUTBOX_WINDOW, `${sent.length - acked} in flight`);
-    const { clientMsgId } = sent[acked].frame;
-    next.receive({ type: 'ack', clientMsgId, message: message(100 + acked, { senderType: 'customer', clientMsgId }) });
+    next.receive(ackOf(sent[acked].frame, 100 + acked));
     acked++;
   }
   assert.deepEqual(texts(), entries.map((e) => e.text));
@@ -321,7 +325,7 @@ test('a message refused with RATE_LIMITED holds the outbox for a second, then go
   const a = chat.sendMessage(7, 'first');
   const b = chat.sendMessage(7, 'second');
   ws.receive({ type: 'error', code: 'RATE_LIMITED', message: 'Slow down', clientMsgId: b.clientMsgId });
-  ws.receive({ type: 'ack', clientMsgId: a.clientMsgId, message: message(50, { senderType: 'customer', clientMsgId: a.clientMsgId }) });
+  ws.receive(ackOf(a, 50));
   const c = chat.sendMessage(7, 'third');
   assert.deepEqual(ws.framesOf('message').map((s) => s.frame.text), ['first', 'second']);
   advance(1000);
