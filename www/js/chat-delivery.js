@@ -37,7 +37,6 @@ export class Receipts {
   reset() {
     this.cancel();
     this.seen = 0;          // the highest seq this connection was given
-    this.confirmed = -1;    // the highest seq sent in a receipt (-1: none yet)
     this.unconfirmed = 0;   // frames since the last receipt
     this.since = 0;         // when the first of them came
     this.sentAt = -Infinity;
@@ -70,7 +69,6 @@ export class Receipts {
     this.cancel();
     if (this.unconfirmed === 0 && !force) return;
     this.unconfirmed = 0;
-    this.confirmed = this.seen;
     this.sentAt = Date.now();
     this.send(this.seen);
   }
