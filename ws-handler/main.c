@@ -238,7 +238,7 @@ check_draining(struct conn *c, int64_t now)
 
 	if (undrained_ms(c, now) < (int64_t)c->ctx.cfg.ws_drain_timeout * 1000)
 		return 0;
-	snprintf(why, sizeof(why), "nothing drained for %lld ms",
+	snprintf(why, sizeof(why), "nothing drained or confirmed for %lld ms",
 	    (long long)undrained_ms(c, now));
 	slow_consumer(c, why);
 	return -1;
