@@ -137,7 +137,8 @@ queue_owed(struct delivery *d, json_t *frame, int64_t seq)
 /*
  * The frame of a delivery: *frame (output, new) or NULL when there is
  * nothing to send (gone, or this connection's own message, which had its
- * ack). Returns 0, or -1 on a database error.
+ * ack). Returns 0, or -1 on a database error or when out of memory: the
+ * delivery is not skipped then.
  */
 static int
 item_frame(struct delivery *d, const struct relay_item *item,
@@ -153,21 +154,20 @@ item_frame(struct delivery *d, const struct relay_item *item,
 		ms = message_get(d->ctx->db, item->message_id, d->scratch, &origin);
 		if (ms == MESSAGE_ERROR)
 			return -1;
-		if (ms == MESSAGE_OK && (type[0] == 'o' ||
-		    origin != d->ctx->conn_id))
-			*frame = json_pack("{s:s,s:I,s:o}", "type", type, "seq",
-			    (json_int_t)item->id, "message",
-			    wire_message(d->scratch));
+		if (ms != MESSAGE_OK || (d->online && origin == d->ctx->conn_id))
+			return 0;
+		*frame = json_pack("{s:s,s:I,s:o}", "type", type, "seq",
+		    (json_int_t)item->id, "message", wire_message(d->scratch));
 	} else {
 		if ((ss = session_get(d->ctx->db, item->session_id, &s)) ==
 		    SESSION_ERROR)
 			return -1;
-		if (ss == SESSION_OK)
-			*frame = json_pack("{s:s,s:I,s:o}", "type", "session",
-			    "seq", (json_int_t)item->id, "session",
-			    wire_session(&s));
+		if (ss != SESSION_OK)
+			return 0;
+		*frame = json_pack("{s:s,s:I,s:o}", "type", "session", "seq",
+		    (json_int_t)item->id, "session", wire_session(&s));
 	}
-	return 0;
+	return *frame != NULL ? 0 : -1;
 }
 
 /* relay_fetch's callback: stops (-1) when full or failed, with the flag saying which. */
