@@ -86,7 +86,7 @@ parse_at(const struct framer *f, const char *start, json_t **frame,
 	int rc;
 
 	*frame = json_loadb(start, avail, JSON_DISABLE_EOF_CHECK |
-	    JSON_REJECT_DUPLICATES, &err);
+	    JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &err);
 	if (*frame == NULL) {
 		*code = json_error_code(&err);
 		*through = err.position;

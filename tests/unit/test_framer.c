@@ -34,6 +34,7 @@ static const struct framer_case framer_cases[] = {
 	{ "{\"type\":\"a\",\"type\":\"b\"}\n{\"type\":\"c\"}\n", "B F:c M" },
 	/* A value that is no object is still one frame; frames.c refuses it. */
 	{ "[1,2]\n", "F:- M" },
+	{ "\"text\"\n42\n", "F:- F:- M" },
 	{ "\n\n  \n", "M" },
 };
 
