@@ -16,21 +16,17 @@
  * on within moments; a handler killed before may have left it unsent).
  */
 #define GRACE_MS 1000
-/*
- * When the client left while websocketd was still there: what websocketd
- * took from the pipe this long before the end reached the client before
- * it closed. A frame of the last moment may have crossed its close (a
- * browser drops what arrives once it began closing): it is offered again.
- */
-#define SETTLE_MS 250
 /* Frames that went out this close together share one mark. */
 #define COALESCE_MS 50
 
-/* Frames up to seq end at byte end of the output, and left at sent_at (0: not yet). */
+/*
+ * Frames up to seq end at byte end of the output, and left at sent_at (0:
+ * not yet), the last of a group that began to leave at first_at.
+ */
 struct mark {
 	int64_t seq;
 	uint64_t end;
-	int64_t sent_at;
+	int64_t sent_at, first_at;
 };
 
 struct delivery {
@@ -118,7 +114,7 @@ add_mark(struct delivery *d, int64_t seq)
 	m = &d->marks[d->n++];
 	m->seq = seq;
 	m->end = outq_queued(d->q);
-	m->sent_at = 0;
+	m->sent_at = m->first_at = 0;
 	return 0;
 }
 
@@ -295,8 +291,13 @@ delivery_written(struct delivery *d, int64_t now)
 			continue;
 		if (d->marks[i].end > written)
 			break;
-		d->marks[i].sent_at = now;
-		if (i > d->first && now - d->marks[i - 1].sent_at < COALESCE_MS) {
+		d->marks[i].sent_at = d->marks[i].first_at = now;
+		/*
+		 * A group spans COALESCE_MS at most and takes its newest time:
+		 * never older than the truth, and a steady stream still ages.
+		 */
+		if (i > d->first && now - d->marks[i - 1].first_at < COALESCE_MS) {
+			d->marks[i].first_at = d->marks[i - 1].first_at;
 			d->marks[i - 1] = d->marks[i];
 			memmove(d->marks + i, d->marks + i + 1,
 			    (d->n - i - 1) * sizeof(*d->marks));
@@ -393,7 +394,8 @@ delivery_end(struct delivery *d, int client_left, int64_t now)
 		delivery_tick(d, now);
 		return;
 	}
+	/* What websocketd took from the pipe went out before its close. */
 	taken = outq_written(d->q) - outq_unread(d->q);
-	if ((m = newest_sent(d, now - SETTLE_MS, taken)) != NULL)
+	if ((m = newest_sent(d, now, taken)) != NULL)
 		mark_delivered(d, m->seq);
 }

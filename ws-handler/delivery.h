@@ -71,10 +71,12 @@ int delivery_tick(struct delivery *d, int64_t now);
 int64_t delivery_next_tick(const struct delivery *d);
 
 /*
- * The connection ends at now. client_left: standard input ended while
- * websocketd is still there (the client closed it, or its connection
- * broke): what websocketd took from the pipe a moment before counts.
- * Otherwise (websocketd gone, an error) only delivery_tick's rule holds.
+ * The connection ends at now. client_left: the client closed it (input
+ * ended, and websocketd's peer took what it was sent: ws-handler/peer.h),
+ * so as the contract's fallback has it, what websocketd took from the pipe
+ * counts. Otherwise (websocketd gone, a peer that reset with our frames
+ * unread, an error) only delivery_tick's rule holds: a frame of the last
+ * second may never have left, and is offered again.
  */
 void delivery_end(struct delivery *d, int client_left, int64_t now);
 

@@ -21,6 +21,7 @@
 #include "delivery.h"
 #include "frames.h"
 #include "outq.h"
+#include "peer.h"
 #include "ws.h"
 #include "../lib/clock.h"
 #include "../lib/db.h"
@@ -64,7 +65,8 @@ struct conn {
 
 /* Why the loop ended: what counts as delivered follows from it. */
 enum end {
-	END_CLIENT_LEFT,	/* standard input ended, websocketd still there */
+	END_CLIENT_LEFT,	/* input ended, its peer had taken all we sent */
+	END_RESET,		/* input ended, its peer reset with some unread */
 	END_OTHER		/* websocketd gone, token, errors, signals */
 };
 
@@ -353,8 +355,10 @@ run(struct conn *c)
 		    (rc = read_input(c, clock_now_ms())) != 0) {
 			if (rc == -1 && outq_overflowed(c->out))
 				slow_consumer(c, "its answers passed the queue's limit");
-			return rc == 1 && !outq_reader_gone(c->out) ?
-			    END_CLIENT_LEFT : END_OTHER;
+			if (rc == -1 || outq_reader_gone(c->out))
+				return END_OTHER;
+			return peer_state() == PEER_RESET ? END_RESET :
+			    END_CLIENT_LEFT;
 		}
 	}
 	return END_OTHER;
@@ -490,7 +494,10 @@ main(void)
 	}
 	how = run(c);
 	delivery_end(c->delivery, how == END_CLIENT_LEFT, clock_now_ms());
-	rc = how == END_CLIENT_LEFT || stopping ? 0 : 1;
+	log_msg(LOG_DEBUG, c->ctx.log_id, "ended: %s", how == END_CLIENT_LEFT ?
+	    "the client left" : how == END_RESET ? "reset with frames unread" :
+	    "by the server");
+	rc = how != END_OTHER || stopping ? 0 : 1;
 	log_msg(LOG_DEBUG, c->ctx.log_id, "closed");
 out:
 	conn_free(c);

@@ -60,6 +60,9 @@ const RESTART_TIMEOUT_MS = 20000;
 // A frame that reached a client this long before it began to close was
 // surely not in flight any more (failures say how many were).
 const SETTLED_MS = 300;
+// How soon after a clean close the closed connection's end is surely
+// recorded (its handler reads the end of its input, and marks).
+const RECORDED_MS = 100;
 
 // Events of all clients in one order: a confirmation or a clean close
 // "before" a connection is one whose tick is lower than the connection's.
@@ -119,7 +122,9 @@ class Ledger {
           `${conn.createdAt - c.time} ms after connection ${c.conn} confirmed it and the server answered`);
       }
       const k = this.cleanAt.get(id);
-      if (k !== undefined && k.at < conn.created) {
+      // A connection opened within moments of the close may run its offline
+      // pass before the closed one's handler has recorded its end.
+      if (k !== undefined && k.at < conn.created && conn.createdAt - k.closedAt >= RECORDED_MS) {
         if (k.before >= SETTLED_MS) this.offeredLong += 1;
         this.offeredAfterClean.push(`message ${id} as ${type} on connection ${conn.n}, opened after ` +
           `connection ${k.conn} had it and was closed cleanly ${k.before} ms after receiving it ` +

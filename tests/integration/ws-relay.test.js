@@ -267,10 +267,13 @@ describe('WebSocket relay', () => {
     await p.a.close();
   });
 
-  it('a message sent to a connection as it drops is offered again to the next one', async () => {
+  it('a message sent to a receipt client as it drops is offered again to the next one', async () => {
     const p = await pair(stack);
     // The socket goes without a close frame just as the reply is written:
-    // the handler cannot know whether it left, so it is offline once more.
+    // the client never confirmed it, so it is offline once more.
+    p.c.send({ type: 'received', seq: 0 });
+    p.c.send({ type: 'ping' });
+    await p.c.nextType('pong');
     p.a.send({ type: 'message', sessionId: p.session.id, text: 'as you left' });
     const ack = await p.a.nextType('ack');
     p.c.ws._socket.destroy();
