@@ -155,20 +155,22 @@ drop_resync_line(struct framer *f)
 	return 1;
 }
 
-enum framer_status
-framer_next(struct framer *f, json_t **frame, const char **why)
+/*
+ * Drop what is known to be no frame: the rest of a frame too large, lines
+ * of a bad frame, white space. Returns 0, or -1 when more input is needed.
+ */
+static int
+skip_junk(struct framer *f)
 {
-	enum json_error_code code = json_error_invalid_syntax;
 	const char *nl;
-	size_t through, lead;
+	size_t lead = 0;
 	int rc;
 
-	*frame = NULL;
 	for (;;) {
 		if (f->skip_line) {
 			if ((nl = newline_from(f, 0)) == NULL) {
 				f->len = 0;
-				return FRAMER_MORE;
+				return -1;
 			}
 			consume(f, (size_t)(nl - f->buf) + 1);
 			f->skip_line = 0;
@@ -176,39 +178,53 @@ framer_next(struct framer *f, json_t **frame, const char **why)
 		if ((rc = drop_resync_line(f)) == -1) {
 			if (f->len == f->max)
 				f->len = 0;
-			return FRAMER_MORE;
+			return -1;
 		}
 		if (rc == 0)
 			break;
 	}
-	lead = 0;
-	while (lead < f->len && strchr(WHITE, f->buf[lead]) != NULL &&
-	    f->buf[lead] != '\0')
+	while (lead < f->len && f->buf[lead] != '\0' &&
+	    strchr(WHITE, f->buf[lead]) != NULL)
 		lead++;
 	consume(f, lead);
-	if (f->len == 0)
+	return f->len == 0 ? -1 : 0;
+}
+
+/* After bad JSON at byte error_at: skip the bad frame, or wait for its end. */
+static enum framer_status
+skip_bad(struct framer *f, size_t error_at, const char **why)
+{
+	size_t n = bad_frame_length(f, error_at);
+
+	if (n == 0) {
+		if (f->len < f->max)
+			return FRAMER_MORE;
+		f->len = 0;
+		f->skip_line = 1;
+	} else
+		consume(f, n);
+	*why = "frame is not valid JSON";
+	return FRAMER_BAD;
+}
+
+enum framer_status
+framer_next(struct framer *f, json_t **frame, const char **why)
+{
+	enum json_error_code code = json_error_invalid_syntax;
+	size_t through;
+	int rc;
+
+	*frame = NULL;
+	if (skip_junk(f) == -1)
 		return FRAMER_MORE;
 	rc = parse_at(f, f->buf, frame, &through, &code);
-	if (rc == 1) {
-		consume(f, through);
-		return FRAMER_FRAME;
-	}
-	if (rc == 0) {
+	if (rc == 1 || rc == 0) {
 		consume(f, through);
 		*why = "a frame must be one JSON value in a text frame";
-		return FRAMER_BAD;
+		return rc == 1 ? FRAMER_FRAME : FRAMER_BAD;
 	}
-	if (rc == -2 && code != json_error_premature_end_of_input) {
-		if ((through = bad_frame_length(f, through)) == 0) {
-			if (f->len < f->max)
-				return FRAMER_MORE;
-			f->len = 0;
-			f->skip_line = 1;
-		} else
-			consume(f, through);
-		*why = "frame is not valid JSON";
-		return FRAMER_BAD;
-	}
+	if (rc == -2 && code != json_error_premature_end_of_input)
+		return skip_bad(f, through, why);
 	if (f->len < f->max)
 		return FRAMER_MORE;
 	/* Larger than any frame may be: skip the rest of it. */

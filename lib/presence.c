@@ -26,18 +26,16 @@ presence_requeue_abandoned(struct db *db, struct relay *relay,
 	struct session list[REQUEUE_BATCH];
 	int64_t former;
 	size_t n, i;
-	int done = 0;
+	int done = 0, rc;
 
 	if (requeue_after == 0)
 		return 0;
 	if (db_begin_read(db) == -1)
 		return -1;
-	i = find_abandoned(db, relay, requeue_after, now, list, &n);
+	rc = find_abandoned(db, relay, requeue_after, now, list, &n);
 	db_end_read(db);
-	if (i != 0)
-		return -1;
-	if (n == 0)
-		return 0;
+	if (rc == -1 || n == 0)
+		return rc;
 	/* Again inside the write: another process may have done it meanwhile. */
 	if (db_begin(db) == -1 ||
 	    find_abandoned(db, relay, requeue_after, now, list, &n) == -1)
