@@ -134,6 +134,11 @@ at_cap(struct relay *relay, const struct config *cfg,
 
 	if (relay_token_connections(relay, who->token_id, now, &open) == -1)
 		return -1;
+	/* Handlers killed a moment ago still have rows: ask them first. */
+	if (open >= cfg->ws_max_per_token && (relay_prune_token(relay,
+	    who->token_id) == -1 || relay_token_connections(relay,
+	    who->token_id, now, &open) == -1))
+		return -1;
 	return open >= cfg->ws_max_per_token;
 }
 

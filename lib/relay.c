@@ -30,6 +30,7 @@ enum stmt {
 	STMT_HEARTBEAT,
 	STMT_AGENT_SEEN,
 	STMT_TOKEN_CONNECTIONS,
+	STMT_TOKEN_SOCKETS,
 	STMT__MAX
 };
 
@@ -84,6 +85,7 @@ static const char *const stmts[STMT__MAX] = {
 	    " ON CONFLICT (agent_id) DO UPDATE SET seen_at = excluded.seen_at",
 	[STMT_TOKEN_CONNECTIONS] =
 	    "SELECT count(*) FROM connections WHERE token_id = ? AND seen_at >= ?",
+	[STMT_TOKEN_SOCKETS] = "SELECT socket FROM connections WHERE token_id = ?",
 };
 
 struct relay {
@@ -320,20 +322,37 @@ relay_wake(struct relay *r, const struct relay_user *user, char kind,
 	return rc;
 }
 
-int
-relay_prune_agents(struct relay *r)
+/* Probe every connection s yields (bound by the caller); delete the dead ones. */
+static int
+prune(struct relay *r, sqlite3_stmt *s)
 {
-	sqlite3_stmt *s = db_stmt(r->db, stmts[STMT_AGENT_SOCKETS]);
 	struct names list;
 	int rc;
 
-	if (s == NULL)
-		return -1;
 	rc = read_names(s, &list);
 	if (wake_names(r, &list, WAKE_PROBE, NULL, 0) == -1)
 		rc = -1;
 	free(list.name);
 	return rc;
+}
+
+int
+relay_prune_agents(struct relay *r)
+{
+	sqlite3_stmt *s = db_stmt(r->db, stmts[STMT_AGENT_SOCKETS]);
+
+	return s != NULL ? prune(r, s) : -1;
+}
+
+int
+relay_prune_token(struct relay *r, int64_t token_id)
+{
+	sqlite3_stmt *s = db_stmt(r->db, stmts[STMT_TOKEN_SOCKETS]);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, token_id);
+	return prune(r, s);
 }
 
 struct relay_list *

@@ -117,6 +117,9 @@ int relay_forget_before(struct relay *relay, int64_t before);
  */
 int relay_prune_agents(struct relay *relay);
 
+/* As relay_prune_agents, for the connections opened with token_id. */
+int relay_prune_token(struct relay *relay, int64_t token_id);
+
 /*
  * In the caller's transaction: the message m of session s is for its
  * customer and its agent, the sender's other connections included. A

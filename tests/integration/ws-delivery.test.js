@@ -7,7 +7,7 @@
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startStack } = require('./stack');
-const { connect, connectReady, api, handshake, newCustomer, newAgent, sleep } = require('./ws-client');
+const { connect, connectReady, api, handshake, newCustomer, newAgent, handlerPids, sleep } = require('./ws-client');
 
 // A customer with a session assigned to an agent who is online.
 async function pair(stack) {
@@ -234,5 +234,21 @@ describe('WebSocket limits per user and token', () => {
     await again.nextType('offline_messages_complete');
     await again.close();
     for (const c of conns.slice(1)) await c.close();
+  });
+
+  it('does not count connections whose handlers were killed against the cap', async () => {
+    const customer = await newCustomer(stack);
+    const before = new Set(handlerPids(stack.db));
+    const conns = [];
+    for (let i = 0; i < 3; i++) conns.push((await connectReady(stack, customer.token)).client);
+    const mine = handlerPids(stack.db).filter((pid) => !before.has(pid));
+    assert.equal(mine.length, 3);
+    // kill -9 leaves their rows; the next handshake finds them dead.
+    for (const pid of mine) process.kill(pid, 'SIGKILL');
+    await sleep(200);
+    const again = await connect(stack, customer.token);
+    await again.nextType('offline_messages_complete');
+    await again.close();
+    for (const c of conns) c.ws.terminate();
   });
 });
