@@ -309,6 +309,35 @@ tend(struct conn *c, int fetch, int check, int64_t now)
 	return outq_flush(c->out, now);
 }
 
+/* How the connection ended once read_input returned rc (1 or -1). */
+static enum end
+input_ended(struct conn *c, int rc)
+{
+	if (rc == -1 && outq_overflowed(c->out))
+		slow_consumer(c, "its answers passed the queue's limit");
+	if (rc == -1 || outq_reader_gone(c->out))
+		return END_OTHER;
+	return peer_state() == PEER_RESET ? END_RESET : END_CLIENT_LEFT;
+}
+
+/*
+ * A signal ended the loop. websocketd signals a handler that did not exit
+ * once its input closed (within 100 ms): on a busy machine the end of the
+ * input may still be unread, and it tells how the client left.
+ */
+static enum end
+signalled(struct conn *c)
+{
+	struct pollfd in = { .fd = STDIN_FILENO, .events = POLLIN };
+	int rc, rounds;
+
+	/* What is left to read is bounded: stop at the end, or after a while. */
+	for (rounds = 0; rounds < 64 && poll(&in, 1, 0) == 1; rounds++)
+		if ((rc = read_input(c, clock_now_ms())) != 0)
+			return input_ended(c, rc);
+	return END_OTHER;
+}
+
 static enum end
 run(struct conn *c)
 {
@@ -337,9 +366,11 @@ run(struct conn *c)
 		if (tend(c, fetch, check, now) == -1)
 			return END_OTHER;
 		fds[2].events = outq_pending(c->out) > 0 ? POLLOUT : 0;
-		if ((n = poll(fds, 3, sleep_ms(c, next_pass, next_check))) == -1 &&
-		    errno != EINTR)
-			return END_OTHER;
+		if ((n = poll(fds, 3, sleep_ms(c, next_pass, next_check))) == -1) {
+			if (errno != EINTR)
+				return END_OTHER;
+			continue;	/* the revents are last round's */
+		}
 		/* Quiet now: hand back what a burst of work made the heap grow by. */
 		if (n == 0 && worked) {
 			malloc_trim(0);
@@ -352,16 +383,10 @@ run(struct conn *c)
 		if ((fds[1].revents & POLLIN) && drain_wakes(c, &fetch, &check) == -1)
 			return END_OTHER;
 		if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
-		    (rc = read_input(c, clock_now_ms())) != 0) {
-			if (rc == -1 && outq_overflowed(c->out))
-				slow_consumer(c, "its answers passed the queue's limit");
-			if (rc == -1 || outq_reader_gone(c->out))
-				return END_OTHER;
-			return peer_state() == PEER_RESET ? END_RESET :
-			    END_CLIENT_LEFT;
-		}
+		    (rc = read_input(c, clock_now_ms())) != 0)
+			return input_ended(c, rc);
 	}
-	return END_OTHER;
+	return signalled(c);
 }
 
 /* More connections on this token than allowed, counting this one? */
