@@ -128,16 +128,16 @@ refuse(struct http_request *req, enum error_code code, const char *message)
  */
 static int
 at_cap(struct relay *relay, const struct config *cfg,
-    const struct token_info *who, int64_t now)
+    const struct token_info *who)
 {
 	long open;
 
-	if (relay_token_connections(relay, who->token_id, now, &open) == -1)
+	if (relay_token_connections(relay, who->token_id, &open) == -1)
 		return -1;
 	/* Handlers killed a moment ago still have rows: ask them first. */
 	if (open >= cfg->ws_max_per_token && (relay_prune_token(relay,
 	    who->token_id) == -1 || relay_token_connections(relay,
-	    who->token_id, now, &open) == -1))
+	    who->token_id, &open) == -1))
 		return -1;
 	return open >= cfg->ws_max_per_token;
 }
@@ -167,7 +167,7 @@ authorize(struct http_request *req, const struct config *cfg, struct db *db,
 	}
 	switch (token_verify(db, token, TOKEN_ACCESS, req->now, &who)) {
 	case TOKEN_OK:
-		if ((full = at_cap(relay, cfg, &who, req->now)) != 0) {
+		if ((full = at_cap(relay, cfg, &who)) != 0) {
 			if (full == -1)
 				log_msg(LOG_ERROR, req->id, "connection count: %s",
 				    db_errmsg(db));

@@ -84,7 +84,7 @@ static const char *const stmts[STMT__MAX] = {
 	    "INSERT INTO agent_presence (agent_id, seen_at) VALUES (?, ?)"
 	    " ON CONFLICT (agent_id) DO UPDATE SET seen_at = excluded.seen_at",
 	[STMT_TOKEN_CONNECTIONS] =
-	    "SELECT count(*) FROM connections WHERE token_id = ? AND seen_at >= ?",
+	    "SELECT count(*) FROM connections WHERE token_id = ?",
 	[STMT_TOKEN_SOCKETS] = "SELECT socket FROM connections WHERE token_id = ?",
 };
 
@@ -199,20 +199,25 @@ int
 relay_heartbeat(struct relay *r, const struct relay_user *user,
     int64_t conn_id, int64_t now)
 {
-	sqlite3_stmt *s = db_stmt(r->db, stmts[STMT_HEARTBEAT]);
+	sqlite3_stmt *s;
 
-	if (s == NULL)
-		return -1;
+	/* In the writers' queue: thousands of connections beat. */
+	if (db_begin(r->db) == -1 ||
+	    (s = db_stmt(r->db, stmts[STMT_HEARTBEAT])) == NULL)
+		goto fail;
 	sqlite3_bind_int64(s, 1, now);
 	sqlite3_bind_int64(s, 2, conn_id);
-	if (run(s) == -1)
-		return -1;
-	return user->type == PRINCIPAL_AGENT ? agent_seen(r, user->id, now) : 0;
+	if (run(s) == -1 || (user->type == PRINCIPAL_AGENT &&
+	    agent_seen(r, user->id, now) == -1) || db_commit(r->db) == -1)
+		goto fail;
+	return 0;
+fail:
+	db_rollback(r->db);
+	return -1;
 }
 
 int
-relay_token_connections(struct relay *r, int64_t token_id, int64_t now,
-    long *count)
+relay_token_connections(struct relay *r, int64_t token_id, long *count)
 {
 	sqlite3_stmt *s = db_stmt(r->db, stmts[STMT_TOKEN_CONNECTIONS]);
 	int rc;
@@ -220,7 +225,6 @@ relay_token_connections(struct relay *r, int64_t token_id, int64_t now,
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, token_id);
-	sqlite3_bind_int64(s, 2, relay_seen_after(r, now));
 	rc = sqlite3_step(s);
 	*count = rc == SQLITE_ROW ? (long)sqlite3_column_int64(s, 0) : 0;
 	db_done(s);
@@ -592,11 +596,18 @@ int
 relay_mark_delivered(struct relay *r, const struct relay_user *user,
     int64_t upto)
 {
-	sqlite3_stmt *s = db_stmt(r->db, stmts[STMT_MARK]);
+	sqlite3_stmt *s;
 
-	if (s == NULL)
-		return -1;
+	/* In the writers' queue, not polling SQLite's lock. */
+	if (db_begin(r->db) == -1 ||
+	    (s = db_stmt(r->db, stmts[STMT_MARK])) == NULL)
+		goto fail;
 	bind_user(s, user);
 	sqlite3_bind_int64(s, 3, upto);
-	return run(s);
+	if (run(s) == -1 || db_commit(r->db) == -1)
+		goto fail;
+	return 0;
+fail:
+	db_rollback(r->db);
+	return -1;
 }

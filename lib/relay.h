@@ -51,8 +51,8 @@ void relay_free(struct relay *relay);
 const char *relay_instance(struct relay *relay);
 
 /*
- * The oldest heartbeat (ms) a connection may have at now and still count
- * as present: routing, "online" and the cap per token ignore older ones.
+ * The oldest heartbeat (ms) an agent's connection may have at now and
+ * still count as present: routing and "online" ignore older ones.
  */
 int64_t relay_seen_after(const struct relay *relay, int64_t now);
 
@@ -67,18 +67,18 @@ int relay_connect(struct relay *relay, const struct relay_user *user,
 
 /*
  * The connection conn_id of user is alive and responsive at now: refresh
- * its heartbeat (and, for an agent, when the agent was last seen).
- * Returns 0 or -1.
+ * its heartbeat (and, for an agent, when the agent was last seen), in a
+ * transaction of its own. Returns 0 or -1.
  */
 int relay_heartbeat(struct relay *relay, const struct relay_user *user,
     int64_t conn_id, int64_t now);
 
 /*
- * How many present connections were opened with token_id, into *count.
- * Returns 0 or -1.
+ * How many registered connections were opened with token_id, into
+ * *count (relay_prune_token() first deletes the dead). Returns 0 or -1.
  */
 int relay_token_connections(struct relay *relay, int64_t token_id,
-    int64_t now, long *count);
+    long *count);
 
 /*
  * Name this process's own connection (its wake name, borrowed for the
@@ -175,7 +175,8 @@ int relay_cursor(struct relay *relay, const struct relay_user *user,
 
 /*
  * Record that everything up to cursor upto surely reached a connection of
- * the user: none of it is offline any more. Returns 0 or -1.
+ * the user: none of it is offline any more. Its own transaction (call it
+ * outside one). Returns 0 or -1.
  */
 int relay_mark_delivered(struct relay *relay, const struct relay_user *user,
     int64_t upto);

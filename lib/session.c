@@ -18,9 +18,10 @@ enum stmt {
 	STMT__MAX
 };
 
-#define SESSION_COLUMNS \
+#define SESSION_FIELDS \
 	"s.id, s.customer_id, c.name, s.agent_id, s.status, s.channel," \
-	" s.subject, s.created_at, s.closed_at" \
+	" s.subject, s.created_at, s.closed_at"
+#define SESSION_COLUMNS SESSION_FIELDS \
 	" FROM sessions s JOIN customers c ON c.id = s.customer_id"
 
 static const char *const stmts[STMT__MAX] = {
@@ -56,9 +57,15 @@ static const char *const stmts[STMT__MAX] = {
 	 * seen before ?2: an agent never seen on a connection (REST only)
 	 * keeps theirs.
 	 */
-	[STMT_ABANDONED] = "SELECT " SESSION_COLUMNS
-	    " JOIN agent_presence p ON p.agent_id = s.agent_id"
-	    " WHERE s.status = 'active' AND p.seen_at < ?2"
+	/*
+	 * From the agents not seen since ?2 (CROSS JOIN keeps that order):
+	 * every connection runs it, and few agents are gone at a time.
+	 */
+	[STMT_ABANDONED] = "SELECT " SESSION_FIELDS
+	    " FROM agent_presence p CROSS JOIN sessions s"
+	    " ON s.agent_id = p.agent_id AND s.status = 'active'"
+	    " JOIN customers c ON c.id = s.customer_id"
+	    " WHERE p.seen_at < ?2"
 	    " AND NOT EXISTS (SELECT 1 FROM connections k"
 	    "  WHERE k.user_type = 'agent' AND k.user_id = s.agent_id"
 	    "  AND k.seen_at >= ?1)"

@@ -247,10 +247,11 @@ check_draining(struct conn *c, int64_t now)
 }
 
 /*
- * The heartbeat, while the connection is responsive (its output drains):
- * presence and routing count it. It also puts the chats of agents gone
- * for good back in the queue. Returns 1 when it did (this connection is
- * not woken for what it wrote itself: fetch), else 0.
+ * Every third of CHAT_PRESENCE_STALE. An agent's connection beats while it
+ * is responsive (its output drains): presence and routing count it. Every
+ * connection also puts the chats of agents gone for good back in the
+ * queue. Returns 1 when it did (this connection is not woken for what it
+ * wrote itself: fetch), else 0.
  */
 static int
 heartbeat(struct conn *c, int64_t now)
@@ -260,7 +261,8 @@ heartbeat(struct conn *c, int64_t now)
 	if (now - c->beat_at < every || undrained_ms(c, now) >= every)
 		return 0;
 	c->beat_at = now;
-	if (relay_heartbeat(c->ctx.relay, &c->ctx.user, c->ctx.conn_id, now) == -1)
+	if (c->ctx.user.type == PRINCIPAL_AGENT && relay_heartbeat(c->ctx.relay,
+	    &c->ctx.user, c->ctx.conn_id, now) == -1)
 		log_msg(LOG_WARN, c->ctx.log_id, "heartbeat: %s",
 		    db_errmsg(c->ctx.db));
 	return presence_requeue_abandoned(c->ctx.db, c->ctx.relay,
@@ -396,7 +398,7 @@ over_cap(struct conn *c)
 	long open = 0;
 
 	if (relay_token_connections(c->ctx.relay, c->ctx.who.token_id,
-	    clock_now_ms(), &open) == -1)
+	    &open) == -1)
 		return 0;	/* the authorizer counted too; let it be */
 	return open > c->ctx.cfg.ws_max_per_token;
 }
@@ -462,7 +464,10 @@ modules_new(struct conn *c)
 	    (c->frames = frames_new(&c->ctx, c->out, c->delivery)) == NULL ||
 	    framer_init(&c->in, WS_FRAME_MAX) == -1)
 		return -1;
-	c->heard_at = c->beat_at = now;
+	c->heard_at = now;
+	/* Connections made together do not beat together: a random phase. */
+	c->beat_at = now - (int64_t)randombytes_uniform(
+	    (uint32_t)c->ctx.cfg.presence_stale * 1000 / 3);
 	return 0;
 }
 

@@ -129,7 +129,7 @@ describe('WebSocket delivery', () => {
     assert.ok(closed);
   });
 
-  it('drops an agent whose connection stops reading, and routes past them', async () => {
+  it('drops an agent whose connection stops reading, and routes past them', async (t) => {
     const p = await pair(stack);
     // A receipt client: the servers in front may buffer what it does not
     // read, but what it does not confirm shows.
@@ -140,6 +140,7 @@ describe('WebSocket delivery', () => {
     // silent); the customer sends large messages.
     p.a.ws._socket.pause();
     const pinger = setInterval(() => p.a.send({ type: 'ping' }), 200);
+    t.after(() => { clearInterval(pinger); p.a.ws.terminate(); });
     const big = 'é'.repeat(4000);
     for (let i = 0; i < 60; i++) {
       p.c.send({ type: 'message', sessionId: p.session.id, text: big, clientMsgId: `big-${i}` });
