@@ -146,7 +146,7 @@ describe('WebSocket delivery', () => {
       p.c.send({ type: 'message', sessionId: p.session.id, text: big, clientMsgId: `big-${i}` });
     }
     let acks = 0;
-    while (acks < 60) { await p.c.nextType('ack', 10000); acks++; }
+    while (acks < 60) { await p.c.nextType('ack', 20000); acks++; }
     // Within the drain timeout and the presence bound, the agent is gone,
     // told why once it reads again.
     await sleep(3500);
