@@ -133,9 +133,29 @@ conn_close(struct conn *c)
 void
 conn_close_polite(struct conn *c)
 {
+	/* What came is confirmed before a close we make ourselves. */
+	if (c->state == CONN_OPEN && c->b->o.receipts)
+		receipt_flush(c, now_ns(), 0);	/* the socket goes anyway */
 	if (c->state == CONN_OPEN)
 		ws_send(c, 0x8, "\x03\xe8", 2);	/* 1000, normal closure */
 	conn_close(c);
+}
+
+void
+conn_close_clean(struct conn *c)
+{
+	if (c->state != CONN_OPEN) {
+		conn_close(c);
+		return;
+	}
+	if (c->b->o.receipts && receipt_flush(c, now_ns(), 0) == -1) {
+		conn_close(c);
+		return;
+	}
+	if (ws_send(c, 0x8, "\x03\xe8", 2) == -1)	/* 1000, normal closure */
+		conn_close(c);
+	else
+		c->state = CONN_CLOSING;
 }
 
 void
@@ -146,6 +166,10 @@ conn_lost(struct conn *c)
 
 	if (c->state == CONN_CLOSED || c->state == CONN_IDLE)
 		return;
+	if (c->state == CONN_CLOSING) {
+		conn_close(c);	/* the end we asked for */
+		return;
+	}
 	if (c->ready)
 		problem(&b->dropped, "connection %d dropped: %s", i,
 		    c->why != NULL ? c->why : "closed by the server");
@@ -160,10 +184,12 @@ conn_open(struct conn *c)
 {
 	struct epoll_event ev;
 
-	c->fd = tcp_connect(c->b->o.port, 1);
+	c->fd = tcp_connect(c->port != 0 ? c->port : c->b->o.port, 1);
 	c->state = CONN_CONNECTING;
 	c->opened_at = now_ns();
 	c->ready = c->ponged = c->inflight = c->sessions = 0;
+	c->offline = 0;
+	receipts_reset(c);
 	c->why = NULL;
 	c->in.len = c->out.len = c->frag.len = 0;
 	memset(&ev, 0, sizeof(ev));
@@ -237,16 +263,33 @@ on_text(struct conn *c, const char *text)
 {
 	struct bench *b = c->b;
 	int64_t now = now_ns();
+	int owed = 0, rc;
 
-	if (is_type(text, "offline_messages_complete"))
+	if (is_type(text, "offline_messages_complete")) {
 		mark_ready(c);
-	else if (is_type(text, "pong") && !c->ponged) {
+		/* As the chat's client: confirmed at once, even with nothing new. */
+		if (b->o.receipts && receipt_flush(c, now, 1) == -1)
+			return -1;
+	} else if (is_type(text, "pong") && !c->ponged) {
 		c->ponged = 1;
 		b->pongs++;
+	} else if (is_type(text, "ping") && b->o.receipts) {
+		if (receipt_pong(c, now) == -1)
+			return -1;
 	} else if (is_type(text, "error"))
 		problem(&b->errors, "connection %d: error frame %.300s",
 		    (int)(c - b->conns), text);
-	return b->on_text != NULL ? b->on_text(c, text, now) : 0;
+	else if (is_type(text, "offline_message")) {
+		c->offline++;
+		b->offline++;
+		owed = 1;
+	} else
+		owed = is_type(text, "message") || is_type(text, "session");
+	rc = b->on_text != NULL ? b->on_text(c, text, now) : 0;
+	/* Confirmed once handled, as the chat's client does. */
+	if (rc == 0 && owed && b->o.receipts && c->state == CONN_OPEN)
+		rc = receipt_saw(c, text, now);
+	return rc;
 }
 
 /* A frame's header: its length, 0 if not all there yet, -1 if unusable. */
@@ -306,6 +349,12 @@ frame_data(struct conn *c, const struct frame *f, char *payload)
 static int
 frame_handle(struct conn *c, const struct frame *f, char *payload)
 {
+	if (c->state == CONN_CLOSING) {
+		/* Our close frame is out: only the server's answer counts now. */
+		if (f->opcode == 0x8)
+			conn_close(c);
+		return 0;
+	}
 	switch (f->opcode) {
 	case 0x0:
 	case 0x1:
@@ -334,7 +383,8 @@ frames_read(struct conn *c)
 	char *payload, saved;
 	int rc;
 
-	while (c->state == CONN_OPEN && (rc = frame_header(
+	while ((c->state == CONN_OPEN || c->state == CONN_CLOSING) &&
+	    (rc = frame_header(
 	    (unsigned char *)c->in.p + pos, c->in.len - pos, &f)) == 1 &&
 	    c->in.len - pos >= f.hlen + f.len) {
 		payload = c->in.p + pos + f.hlen;
@@ -345,16 +395,16 @@ frames_read(struct conn *c)
 		saved = payload[f.len];
 		if (frame_handle(c, &f, payload) == -1)
 			return -1;
-		if (c->state != CONN_OPEN)
-			return 0;	/* the mode closed it: nothing left */
+		if (c->state != CONN_OPEN && c->state != CONN_CLOSING)
+			return 0;	/* closed: nothing left */
 		payload[f.len] = saved;
 		pos += f.hlen + f.len;
 	}
-	if (c->state == CONN_OPEN && rc == -1) {
+	if ((c->state == CONN_OPEN || c->state == CONN_CLOSING) && rc == -1) {
 		c->why = "frame too large";
 		return -1;
 	}
-	if (c->state == CONN_OPEN)
+	if (c->state == CONN_OPEN || c->state == CONN_CLOSING)
 		buf_consume(&c->in, pos);
 	return 0;
 }
@@ -419,7 +469,7 @@ conn_event(struct conn *c, uint32_t events)
 		if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 			rc = conn_read(c);
 		if (rc == 0 && (events & EPOLLOUT) && (c->state == CONN_OPEN ||
-		    c->state == CONN_UPGRADING))
+		    c->state == CONN_UPGRADING || c->state == CONN_CLOSING))
 			rc = conn_flush(c);
 	}
 	if (rc == -1)

@@ -251,7 +251,7 @@ rest_customer(int port, int i, char *token)
 }
 
 int
-rest_login(const struct opts *o, int i, char *token)
+rest_login(const struct opts *o, int i, char *token, int64_t *agent_id)
 {
 	json_t *body, *reply = NULL;
 	char *text;
@@ -269,6 +269,9 @@ rest_login(const struct opts *o, int i, char *token)
 		goto out;
 	}
 	rc = copy_token(reply, "token", token);
+	if (agent_id != NULL)
+		*agent_id = json_integer_value(json_object_get(json_object_get(
+		    reply, "agent"), "id"));
 out:
 	free(text);
 	json_decref(body);
@@ -287,6 +290,19 @@ rest_session(int port, const char *token, int64_t *id, int64_t *agent_id)
 	*agent_id = json_integer_value(json_object_get(reply, "agentId"));
 	json_decref(reply);
 	return *id > 0 ? 0 : -1;
+}
+
+int
+rest_close(int port, const char *token, int64_t id)
+{
+	char path[64];
+	json_t *reply;
+
+	snprintf(path, sizeof(path), "/api/v1/sessions/%lld/close", (long long)id);
+	if ((reply = rest_call(port, path, token, "", 200)) == NULL)
+		return -1;
+	json_decref(reply);
+	return 0;
 }
 
 int

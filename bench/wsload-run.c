@@ -26,6 +26,15 @@ timeout_ms(int64_t now, int64_t until)
 	return ms <= 0 ? 0 : ms > 60000 ? 60000 : (int)ms;
 }
 
+/* Whether an event's pointer is one of b's slots (else the relay's). */
+static int
+is_slot(const struct bench *b, const void *p)
+{
+	uintptr_t a = (uintptr_t)p, first = (uintptr_t)b->conns;
+
+	return a >= first && a < first + (uintptr_t)b->nconns * sizeof(*b->conns);
+}
+
 int
 loop_run(struct bench *b, int (*done)(const struct bench *), int64_t deadline)
 {
@@ -42,11 +51,17 @@ loop_run(struct bench *b, int (*done)(const struct bench *), int64_t deadline)
 		wake = deadline;
 		if (b->tick != NULL && (t = b->tick(b, now)) < wake)
 			wake = t;
+		if (b->o.receipts && (t = receipts_tick(b, now)) < wake)
+			wake = t;
 		n = epoll_wait(b->ep, ev, EVENTS_MAX, timeout_ms(now_ns(), wake));
 		if (n == -1 && errno != EINTR)
 			return -1;
-		for (i = 0; i < n; i++)
-			conn_event(ev[i].data.ptr, ev[i].events);
+		for (i = 0; i < n; i++) {
+			if (is_slot(b, ev[i].data.ptr))
+				conn_event(ev[i].data.ptr, ev[i].events);
+			else if (b->on_event != NULL)
+				b->on_event(b, ev[i].data.ptr, ev[i].events);
+		}
 	}
 }
 
@@ -120,6 +135,34 @@ close_all(struct bench *b)
 		if (b->conns[i].state != CONN_CLOSED &&
 		    b->conns[i].state != CONN_IDLE)
 			conn_close_polite(&b->conns[i]);
+}
+
+static int
+done_all_closed(const struct bench *b)
+{
+	int i;
+
+	for (i = 0; i < b->nconns; i++)
+		if (b->conns[i].state != CONN_CLOSED &&
+		    b->conns[i].state != CONN_IDLE)
+			return 0;
+	return 1;
+}
+
+int
+close_all_clean(struct bench *b, double seconds)
+{
+	int i, rc;
+
+	for (i = 0; i < b->nconns; i++)
+		if (b->conns[i].state != CONN_CLOSED &&
+		    b->conns[i].state != CONN_IDLE)
+			conn_close_clean(&b->conns[i]);
+	rc = loop_run(b, done_all_closed, after_s(seconds));
+	for (i = 0; i < b->nconns; i++)
+		if (b->conns[i].state != CONN_IDLE)
+			conn_close(&b->conns[i]);
+	return rc == -1 ? -1 : 0;
 }
 
 /* Samples */
@@ -243,5 +286,8 @@ report_common(struct bench *b, int64_t cpu)
 		samples_report(&b->ack_lat, "ack_");
 	printf("errors %ld\nfailed %ld\ndropped %ld\n", b->errors, b->failed,
 	    b->dropped);
+	printf("receipts_sent %ld\npings_answered %ld\nseq_missing %ld\n"
+	    "offline_at_start %ld\n", b->receipts_sent, b->pings_answered,
+	    b->seq_missing, b->offline);
 	printf("client_cpu_pct %.1f\n", (double)cpu / NS_PER_S / secs * 100);
 }

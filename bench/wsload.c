@@ -9,10 +9,18 @@
  *   wsload throughput --port P [--pairs 50] [--seconds 10] [--window 16]
  *   wsload hold       --port P [--conns 3000] [--idle-seconds 10]
  *   wsload connect    --port P [--seconds 5] [--concurrency 16]
+ *   wsload loss       --port P [--seconds 600]
  *
- * latency and throughput also take --agents-password [password123] and
- * --agent-prefix [bench]: the agents PREFIX1..PREFIXN must exist. Every
- * timed mode takes --warmup [1]: seconds run but not counted.
+ * latency, throughput and loss also take --agents-password [password123]
+ * and --agent-prefix [bench]: the agents PREFIX1..PREFIXN must exist (loss
+ * uses two). Every timed mode takes --warmup [1]: seconds run but not
+ * counted. --receipts (a flag, every mode but echo) makes each connection
+ * a client that sends delivery receipts and answers the server's pings,
+ * as www/js/chat-client.js does; latency and throughput then connect the
+ * agents again at the end and count what they are offered once more
+ * (they do so without --receipts too). loss measures a silent network
+ * loss of an agent through a relay of its own (wsload-loss.c), always
+ * with receipts; --seconds bounds the wait after the loss.
  *
  * Results go to standard output as "key value" lines, for scripts;
  * progress, a one-line summary and problems go to standard error.
@@ -31,8 +39,8 @@
 
 #include "wsload.h"
 
-/* Every option takes a value; a number outside min..max is refused. */
-enum opt_kind { OPT_INT, OPT_REAL, OPT_TEXT };
+/* Every option but a flag takes a value; a number outside min..max is refused. */
+enum opt_kind { OPT_INT, OPT_REAL, OPT_TEXT, OPT_FLAG };
 
 struct opt_def {
 	const char *name;
@@ -55,6 +63,7 @@ static const struct opt_def opt_defs[] = {
 	{ "--agents-password", OPT_TEXT, offsetof(struct opts, password), 0, 0 },
 	{ "--agent-prefix", OPT_TEXT, offsetof(struct opts, prefix), 0, 0 },
 	{ "--path", OPT_TEXT, offsetof(struct opts, path), 0, 0 },
+	{ "--receipts", OPT_FLAG, offsetof(struct opts, receipts), 0, 0 },
 };
 
 struct mode {
@@ -68,17 +77,19 @@ static const struct mode modes[] = {
 	{ "throughput", run_throughput },
 	{ "hold", run_hold },
 	{ "connect", run_connect },
+	{ "loss", run_loss },
 };
 
 static void
 usage(void)
 {
-	fputs("usage: wsload echo|latency|throughput|hold|connect --port P "
+	fputs("usage: wsload echo|latency|throughput|hold|connect|loss --port P "
 	    "[--conns N] [--pairs N]\n"
 	    "       [--window N] [--rate R] [--seconds S] [--warmup S] "
 	    "[--idle-seconds S]\n"
 	    "       [--concurrency N] [--customers N] [--agents-password PW] "
-	    "[--agent-prefix P] [--path /]\n", stderr);
+	    "[--agent-prefix P] [--path /]\n"
+	    "       [--receipts]\n", stderr);
 }
 
 static void
@@ -91,7 +102,8 @@ opts_default(struct opts *o, const char *mode)
 	o->concurrency = 16;
 	o->customers = 64;
 	o->rate = 100;
-	o->seconds = strcmp(mode, "connect") == 0 ? 5 : 10;
+	o->seconds = strcmp(mode, "connect") == 0 ? 5 :
+	    strcmp(mode, "loss") == 0 ? 600 : 10;
 	o->warmup = 1;
 	o->idle_seconds = 10;
 	o->password = "password123";
@@ -106,6 +118,10 @@ opt_set(struct opts *o, const struct opt_def *d, const char *text)
 	char *end;
 	double v;
 
+	if (d->kind == OPT_FLAG) {
+		*(int *)(void *)((char *)o + d->off) = 1;
+		return 0;
+	}
 	if (d->kind == OPT_TEXT) {
 		*(const char **)(void *)((char *)o + d->off) = text;
 		return 0;
@@ -132,11 +148,12 @@ opts_parse(struct opts *o, int argc, char *argv[])
 	size_t j;
 	int i;
 
-	for (i = 0; i < argc; i += 2) {
+	for (i = 0; i < argc; i += opt_defs[j].kind == OPT_FLAG ? 1 : 2) {
 		for (j = 0; j < sizeof(opt_defs) / sizeof(opt_defs[0]); j++)
 			if (strcmp(argv[i], opt_defs[j].name) == 0)
 				break;
-		if (j == sizeof(opt_defs) / sizeof(opt_defs[0]) || i + 1 >= argc) {
+		if (j == sizeof(opt_defs) / sizeof(opt_defs[0]) ||
+		    (opt_defs[j].kind != OPT_FLAG && i + 1 >= argc)) {
 			fprintf(stderr, "wsload: %s: unknown option or no value\n",
 			    argv[i]);
 			return -1;

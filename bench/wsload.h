@@ -9,8 +9,11 @@
  * epoll loop, non-blocking sockets (usage at the top of wsload.c).
  *   wsload.c        options and main
  *   wsload-modes.c  echo, latency, throughput, hold, connect
+ *   wsload-loss.c   loss: a silent network loss of an agent, through the relay
  *   wsload-run.c    the loop, the slots, messages sent and counted, samples
  *   wsload-conn.c   one WebSocket connection: connect, upgrade, frames
+ *   wsload-receipts.c  delivery receipts and the answer to the server's ping
+ *   wsload-relay.c  a loopback TCP relay that can stop relaying
  *   wsload-io.c     clocks, buffers, sockets, the blocking REST client
  */
 
@@ -34,6 +37,7 @@ struct opts {
 	const char *password;
 	const char *prefix;
 	const char *path;	/* echo: the URL path */
+	int receipts;		/* --receipts: confirm what arrives, answer pings */
 };
 
 /* A growable byte buffer; one byte past len is always there for a NUL. */
@@ -49,7 +53,7 @@ struct samples {
 };
 
 enum conn_state { CONN_IDLE, CONN_CONNECTING, CONN_UPGRADING, CONN_OPEN,
-	CONN_CLOSED };
+	CONN_CLOSING, CONN_CLOSED };
 enum role { ROLE_PLAIN, ROLE_AGENT, ROLE_CUSTOMER };
 
 struct bench;
@@ -71,6 +75,15 @@ struct conn {
 	int ready;		/* offline_messages_complete seen; echo: open */
 	int ponged;
 	int sessions;		/* session frames seen: agents */
+	int port;		/* where to connect; 0: the server's (--port) */
+	long offline;		/* offline_message frames on this connection */
+	/* Receipts (--receipts), as www/js/chat-delivery.js keeps them. */
+	int64_t rc_seen;	/* the highest seq this connection was given */
+	int rc_unconfirmed;	/* frames with a seq since the last receipt */
+	int64_t rc_since;	/* when the first of them came, ns */
+	int64_t rc_sent_at;	/* when the last receipt went, ns */
+	int64_t rc_due;		/* when the next one goes, ns; 0: none waits */
+	int64_t said_at;	/* our last receipt or pong, ns; 0: none */
 };
 
 /*
@@ -90,6 +103,9 @@ struct bench {
 	uint64_t rng;
 	int (*on_text)(struct conn *, const char *, int64_t);
 	int64_t (*tick)(struct bench *, int64_t);
+	/* An epoll event of something not a slot (the relay's sockets). */
+	void (*on_event)(struct bench *, void *, uint32_t);
+	int64_t receipt_next;	/* the earliest rc_due of any slot; 0: none */
 	int ready_on_open;	/* echo: no offline_messages_complete */
 	int refill;		/* keep the window full on each answer */
 	int sending;
@@ -101,6 +117,7 @@ struct bench {
 	long expect;		/* what the current wait is for */
 	long sent, sent_window, acks, received, counted, ready, pongs;
 	long failed, dropped, errors, sessions, started;
+	long receipts_sent, pings_answered, seq_missing, offline;
 };
 
 /* wsload-io.c */
@@ -135,10 +152,10 @@ int tcp_connect(int port, int nonblock);
 
 /*
  * Log agent PREFIXi (o->prefix, o->password) in over REST; its token goes
- * to token (TOKEN_MAX bytes). Returns 0, or -1, said on standard error but
- * when out of memory.
+ * to token (TOKEN_MAX bytes), its id to *agent_id unless NULL. Returns 0,
+ * or -1, said on standard error but when out of memory.
  */
-int rest_login(const struct opts *o, int i, char *token);
+int rest_login(const struct opts *o, int i, char *token, int64_t *agent_id);
 
 /*
  * Open a session over REST for the customer of token. On 0, its id and
@@ -146,6 +163,9 @@ int rest_login(const struct opts *o, int i, char *token);
  * session.
  */
 int rest_session(int port, const char *token, int64_t *id, int64_t *agent_id);
+
+/* Close session id as the participant of token. Returns 0, or -1 (said). */
+int rest_close(int port, const char *token, int64_t id);
 
 /*
  * Customers first..first+count-1 over REST, their tokens into b's.
@@ -177,6 +197,13 @@ void conn_close(struct conn *c);
 void conn_close_polite(struct conn *c);
 
 /*
+ * Our own end as a browser makes it: a close frame, then the socket once
+ * the server answered with its own close frame or closed (CONN_CLOSING
+ * until then; data frames that still come are not handled).
+ */
+void conn_close_clean(struct conn *c);
+
+/*
  * A connection that ended without us: counted failed before it was ready,
  * dropped after, and closed. A no-op on a slot not in use.
  */
@@ -184,6 +211,73 @@ void conn_lost(struct conn *c);
 
 /* Whether the frame's "type" is type: the server writes that key first. */
 int is_type(const char *text, const char *type);
+
+/* wsload-receipts.c */
+
+/*
+ * Receipts as www/js/chat-delivery.js sends them: {"type":"received",
+ * "seq":N} for the highest seq seen, once frames paused RECEIPT_QUIET_MS,
+ * after RECEIPT_EVERY frames, or RECEIPT_LATEST_MS after the first
+ * unconfirmed one, and never sooner than RECEIPT_GAP_MS after the last.
+ */
+
+/* A new connection: nothing seen, nothing owed. */
+void receipts_reset(struct conn *c);
+
+/*
+ * A frame that carries a seq was handled: a receipt follows in a while.
+ * Returns 0, or -1 when the connection is gone.
+ */
+int receipt_saw(struct conn *c, const char *text, int64_t now);
+
+/*
+ * Confirm what c has seen now (with force even when nothing is new, as at
+ * offline_messages_complete). Returns 0, or -1 when the connection is gone.
+ */
+int receipt_flush(struct conn *c, int64_t now, int force);
+
+/* Answer the server's liveness ping. Returns 0, or -1 when gone. */
+int receipt_pong(struct conn *c, int64_t now);
+
+/* Send every receipt that is due; returns when the next one is, or INT64_MAX. */
+int64_t receipts_tick(struct bench *b, int64_t now);
+
+/* wsload-relay.c */
+
+/*
+ * A loopback TCP relay for one connection: it listens on a port of its
+ * own on 127.0.0.1 and passes bytes both ways between the one client it
+ * accepts and the server, until proxy_hole() makes it stop: from then on
+ * it reads and writes nothing and keeps both sockets open, as a network
+ * that went away silently (no FIN, no RST). It only watches, without
+ * reading, when the server sends more and when it closes its end.
+ */
+struct proxy;
+
+/* Listen for one client to relay to 127.0.0.1:target; NULL after saying why. */
+struct proxy *proxy_new(struct bench *b, int target);
+
+/* The port the relay listens on. */
+int proxy_port(const struct proxy *p);
+
+/* For b->on_event: an event of one of the relay's sockets. */
+void proxy_event(struct bench *b, void *end, uint32_t events);
+
+/* Whether a client is connected and relayed. */
+int proxy_linked(const struct proxy *p);
+
+/* Stop relaying. */
+void proxy_hole(struct proxy *p);
+
+/*
+ * After the hole: when the server first sent more (0: not yet), how many
+ * times it did, and when it closed its end (0: not yet); ns.
+ */
+int64_t proxy_server_sent(const struct proxy *p, long *times);
+int64_t proxy_server_closed(const struct proxy *p);
+
+/* Close its sockets and free it; NULL is fine. */
+void proxy_free(struct proxy *p);
 
 /* wsload-run.c */
 
@@ -215,6 +309,12 @@ void bench_free(struct bench *b);
 
 /* End every connection still in use, politely. */
 void close_all(struct bench *b);
+
+/*
+ * End every connection still in use with the closing handshake, waiting
+ * at most seconds for the server's answers. Returns 0, or -1 if epoll fails.
+ */
+int close_all_clean(struct bench *b, double seconds);
 
 /* Add a sample; one lost to a full memory does not stop the run. */
 void samples_add(struct samples *s, int64_t v);
@@ -262,5 +362,8 @@ int run_latency(struct bench *b);
 int run_throughput(struct bench *b);
 int run_hold(struct bench *b);
 int run_connect(struct bench *b);
+
+/* wsload-loss.c */
+int run_loss(struct bench *b);
 
 #endif
