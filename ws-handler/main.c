@@ -32,8 +32,10 @@
 #include "../lib/wake.h"
 
 /*
- * Deliveries are read at least this often even without a wake-up: only a
- * writer killed between its commit and its wake-ups leaves one unsent.
+ * Deliveries are read at least this often even without a wake-up (only a
+ * writer killed between its commit and its wake-ups leaves one unsent),
+ * and no less often than a third of CHAT_PRESENCE_STALE: customers sweep
+ * then.
  */
 #define SAFETY_MS 15000
 /* The token is looked up again at least this often. */
@@ -247,26 +249,37 @@ check_draining(struct conn *c, int64_t now)
 }
 
 /*
- * Every third of CHAT_PRESENCE_STALE. An agent's connection beats while it
- * is responsive (its output drains): presence and routing count it. Every
- * connection also puts the chats of agents gone for good back in the
- * queue. Returns 1 when it did (this connection is not woken for what it
- * wrote itself: fetch), else 0.
+ * Put the chats of agents gone for good back in the queue. Returns 1 when
+ * it did (this connection is not woken for what it wrote itself: fetch),
+ * else 0.
+ */
+static int
+sweep(struct conn *c, int64_t now)
+{
+	return presence_requeue_abandoned(c->ctx.db, c->ctx.relay,
+	    c->ctx.cfg.requeue_after, now) > 0;
+}
+
+/*
+ * Every third of CHAT_PRESENCE_STALE, an agent's connection beats while it
+ * is responsive (its output drains): presence and routing count it; and
+ * it sweeps. Customers' connections sweep only at the safety pass, which
+ * wakes them anyway: their idle handlers cost next to nothing. Returns as
+ * sweep().
  */
 static int
 heartbeat(struct conn *c, int64_t now)
 {
 	int64_t every = (int64_t)c->ctx.cfg.presence_stale * 1000 / 3;
 
-	if (now - c->beat_at < every || undrained_ms(c, now) >= every)
+	if (c->ctx.user.type != PRINCIPAL_AGENT || now - c->beat_at < every ||
+	    undrained_ms(c, now) >= every)
 		return 0;
 	c->beat_at = now;
-	if (c->ctx.user.type == PRINCIPAL_AGENT && relay_heartbeat(c->ctx.relay,
-	    &c->ctx.user, c->ctx.conn_id, now) == -1)
+	if (relay_heartbeat(c->ctx.relay, &c->ctx.user, c->ctx.conn_id, now) == -1)
 		log_msg(LOG_WARN, c->ctx.log_id, "heartbeat: %s",
 		    db_errmsg(c->ctx.db));
-	return presence_requeue_abandoned(c->ctx.db, c->ctx.relay,
-	    c->ctx.cfg.requeue_after, now) > 0;
+	return sweep(c, now);
 }
 
 /* Milliseconds poll() may sleep: until the next timer of any kind. */
@@ -283,7 +296,8 @@ sleep_ms(const struct conn *c, int64_t next_pass, int64_t next_check)
 		until = c->ctx.who.expires_at;
 	if ((t = delivery_next_tick(c->delivery)) < until)
 		until = t;
-	if ((t = c->beat_at + (int64_t)c->ctx.cfg.presence_stale * 1000 / 3) < until)
+	if (c->ctx.user.type == PRINCIPAL_AGENT && (t = c->beat_at +
+	    (int64_t)c->ctx.cfg.presence_stale * 1000 / 3) < until)
 		until = t;
 	if (delivery_receipts(c->delivery) && (t = (c->pinged_at != 0 ?
 	    c->pinged_at : c->heard_at) + idle) < until)
@@ -294,13 +308,18 @@ sleep_ms(const struct conn *c, int64_t next_pass, int64_t next_check)
 	return until <= now ? 0 : (int)(until - now);
 }
 
-/* Everything the loop does besides reading: returns 0, or -1 to end. */
+/*
+ * Everything the loop does besides reading, pass set at the safety pass:
+ * returns 0, or -1 to end.
+ */
 static int
-tend(struct conn *c, int fetch, int check, int64_t now)
+tend(struct conn *c, int fetch, int check, int pass, int64_t now)
 {
 	if (check && recheck(c) == -1)
 		return -1;
 	fetch |= heartbeat(c, now);
+	if (pass && c->ctx.user.type == PRINCIPAL_CUSTOMER)
+		fetch |= sweep(c, now);
 	if (delivery_pump(c->delivery, fetch) == -1 ||
 	    outq_flush(c->out, now) == -1)
 		return -1;
@@ -348,16 +367,18 @@ run(struct conn *c)
 		{ .fd = c->wake_fd, .events = POLLIN },
 		{ .fd = STDOUT_FILENO, .events = 0 },
 	};
-	int64_t now = clock_now_ms(), next_pass = now + SAFETY_MS;
+	int64_t every = (int64_t)c->ctx.cfg.presence_stale * 1000 / 3;
+	int64_t safety = every < SAFETY_MS ? every : SAFETY_MS;
+	int64_t now = clock_now_ms(), next_pass = now + safety;
 	int64_t next_check = now + RECHECK_MS;
 	int64_t checked_expiry = 0;	/* the expiry time last looked up at */
-	int fetch = 1, check = 0, rc, n, worked = 0;
+	int fetch = 1, check = 0, pass, rc, n, worked = 0;
 
 	while (!stopping) {
 		now = clock_now_ms();
-		if (now >= next_pass) {
+		if ((pass = now >= next_pass)) {
 			fetch = 1;
-			next_pass = now + SAFETY_MS;
+			next_pass = now + safety;
 		}
 		if (now >= next_check || (now >= c->ctx.who.expires_at &&
 		    checked_expiry != c->ctx.who.expires_at)) {
@@ -365,7 +386,7 @@ run(struct conn *c)
 			check = 1;
 			next_check = now + RECHECK_MS;
 		}
-		if (tend(c, fetch, check, now) == -1)
+		if (tend(c, fetch, check, pass, now) == -1)
 			return END_OTHER;
 		fds[2].events = outq_pending(c->out) > 0 ? POLLOUT : 0;
 		if ((n = poll(fds, 3, sleep_ms(c, next_pass, next_check))) == -1) {
