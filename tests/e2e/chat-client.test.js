@@ -6,12 +6,25 @@
 // the server's ping answered, SLOW_CONSUMER and a refused handshake taken as
 // a blip, and the outbox resent in small windows. No server, no browser.
 
-const { test, beforeEach, afterEach } = require('node:test');
+const { test, before, after, beforeEach, afterEach } = require('node:test');
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const { pathToFileURL } = require('node:url');
 
-const WWW_JS = path.join(__dirname, '..', '..', 'www', 'js');
+const SOURCE_JS = path.join(__dirname, '..', '..', 'www', 'js');
+// The browser's modules, copied beside a package.json that says they are
+// ES modules: Node 18 takes any other .js file for CommonJS.
+let WWW_JS;
+before(() => {
+  WWW_JS = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-client-js-'));
+  for (const f of fs.readdirSync(SOURCE_JS).filter((n) => n.endsWith('.js'))) {
+    fs.copyFileSync(path.join(SOURCE_JS, f), path.join(WWW_JS, f));
+  }
+  fs.writeFileSync(path.join(WWW_JS, 'package.json'), '{"type":"module"}\n');
+});
+after(() => { fs.rmSync(WWW_JS, { recursive: true, force: true }); });
 const URL_ = 'ws://chat.test/ws/chat';
 
 /* The browser's WebSocket as far as the client uses it; the test plays the server. */
