@@ -137,6 +137,8 @@ beforeEach(async () => {
     location: { protocol: 'http:', host: 'chat.test', search: '' },
   });
   globalThis.WebSocket = FakeSocket;
+  // A browser's crypto; Node 18 has it only as a module.
+  if (globalThis.crypto === undefined) globalThis.crypto = require('node:crypto').webcrypto;
   clock.install();
   client = await import(pathToFileURL(path.join(WWW_JS, 'chat-client.js')));
 });
