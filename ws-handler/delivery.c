@@ -382,6 +382,12 @@ delivery_next_tick(const struct delivery *d)
 	return d->marks[d->first].sent_at + GRACE_MS;
 }
 
+int
+delivery_end_matters(const struct delivery *d)
+{
+	return !d->receipts && d->first < d->n;
+}
+
 void
 delivery_end(struct delivery *d, int client_left, int64_t now)
 {

@@ -71,6 +71,12 @@ int delivery_tick(struct delivery *d, int64_t now);
 int64_t delivery_next_tick(const struct delivery *d);
 
 /*
+ * Whether how the connection ends matters: a client without receipts was
+ * sent something in the last moments that does not count yet.
+ */
+int delivery_end_matters(const struct delivery *d);
+
+/*
  * The connection ends at now. client_left: the client closed it (input
  * ended, and websocketd's peer took what it was sent: ws-handler/peer.h),
  * so as the contract's fallback has it, what websocketd took from the pipe

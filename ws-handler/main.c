@@ -338,6 +338,9 @@ input_ended(struct conn *c, int rc)
 		slow_consumer(c, "its answers passed the queue's limit");
 	if (rc == -1 || outq_reader_gone(c->out))
 		return END_OTHER;
+	/* Reading the kernel's socket table costs: only when it decides something. */
+	if (!delivery_end_matters(c->delivery))
+		return END_CLIENT_LEFT;
 	return peer_state() == PEER_RESET ? END_RESET : END_CLIENT_LEFT;
 }
 
