@@ -333,7 +333,7 @@ describe('delivery under faults', () => {
     t.diagnostic(`${lg.summary(sg.ackedIds(pg.sessionId))}; close codes ${codes(dg)}`);
     assert.ok(lr.connections >= 2 && lg.connections >= 2, 'the fault ended the receivers\' connections');
     checkReceipt(live, lr, sr.ackedIds(pr.sessionId));
-    checkGuide(live, lg, sg.ackedIds(pg.sessionId));
+    checkGuide(live, lg, sg.ackedIds(pg.sessionId), { t });
   }
 
   it('kill -9 of the receivers\' handlers: nothing lost', async (t) => {
@@ -400,7 +400,7 @@ describe('delivery under faults', () => {
     t.diagnostic(lr.summary(sr.ackedIds(pr.sessionId)));
     t.diagnostic(lg.summary(sg.ackedIds(pg.sessionId)));
     checkReceipt(live, lr, sr.ackedIds(pr.sessionId));
-    checkGuide(live, lg, sg.ackedIds(pg.sessionId));
+    checkGuide(live, lg, sg.ackedIds(pg.sessionId), { t });
   }
 
   it('a clean close a second after the offline messages: nothing offered twice, nothing lost', async (t) => {
@@ -472,7 +472,7 @@ describe('delivery under faults', () => {
     t.diagnostic(lr.summary(sr.ackedIds(pr.sessionId)));
     t.diagnostic(lg.summary(sg.ackedIds(pg.sessionId)));
     checkReceipt(live, lr, sr.ackedIds(pr.sessionId));
-    checkGuide(live, lg, sg.ackedIds(pg.sessionId));
+    checkGuide(live, lg, sg.ackedIds(pg.sessionId), { t });
   });
 });
 
