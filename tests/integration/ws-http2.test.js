@@ -8,28 +8,11 @@
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const http2 = require('node:http2');
-const crypto = require('node:crypto');
 const { startStack } = require('./stack');
 const { connectReady, api, newCustomer, newAgent, WAIT_MS } = require('./ws-client');
+const { textFrame, frameReader } = require('./ws-frames');
 
 const skip = process.env.SERVER === 'apache' ? 'Apache serves no HTTP/2 here' : false;
-
-// One client-to-server text frame: FIN, opcode 1, masked (RFC 6455 5.2).
-function textFrame(text) {
-  const payload = Buffer.from(text, 'utf8');
-  const mask = crypto.randomBytes(4);
-  let head;
-  if (payload.length < 126) {
-    head = Buffer.from([0x81, 0x80 | payload.length]);
-  } else {
-    head = Buffer.alloc(4);
-    head[0] = 0x81;
-    head[1] = 0x80 | 126;
-    head.writeUInt16BE(payload.length, 2);
-  }
-  const body = Buffer.from(payload.map((b, i) => b ^ mask[i % 4]));
-  return Buffer.concat([head, mask, body]);
-}
 
 // A WebSocket over one HTTP/2 stream: resolves with {status, headers, body}
 // for a refusal, or {status: 200, socket} whose socket.next() gives the
@@ -54,30 +37,12 @@ function openStream(session, port, token) {
         stream.on('end', () => resolve({ status, headers, body }));
         return;
       }
-      let buf = Buffer.alloc(0);
       const frames = [];
       const waiters = [];
       const deliver = () => {
         while (frames.length && waiters.length) waiters.shift()(frames.shift());
       };
-      stream.on('data', (d) => {
-        buf = Buffer.concat([buf, d]);
-        // Server frames are unmasked; these are all short text frames.
-        for (;;) {
-          if (buf.length < 2) break;
-          let len = buf[1] & 0x7f;
-          let off = 2;
-          if (len === 126) {
-            if (buf.length < 4) break;
-            len = buf.readUInt16BE(2);
-            off = 4;
-          }
-          if (buf.length < off + len) break;
-          if ((buf[0] & 0x0f) === 1) frames.push(JSON.parse(buf.subarray(off, off + len).toString('utf8')));
-          buf = buf.subarray(off + len);
-        }
-        deliver();
-      });
+      stream.on('data', frameReader((f) => { frames.push(f); deliver(); }));
       const socket = {
         send: (obj) => stream.write(textFrame(JSON.stringify(obj))),
         next: () => new Promise((res, rej) => {

@@ -9,13 +9,13 @@
 
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const crypto = require('node:crypto');
 const fs = require('node:fs');
 const http2 = require('node:http2');
 const os = require('node:os');
 const path = require('node:path');
 const { ROOT, BUILD_DIR, startStack, runProgram } = require('./stack');
 const { connectReady, api, newCustomer } = require('./ws-client');
+const { textFrame, frameReader } = require('./ws-frames');
 
 const SERVER = process.env.SERVER === 'apache' ? 'apache' : 'lighttpd';
 const MIB = 1024 * 1024;
@@ -95,42 +95,6 @@ async function assertAlive(client) {
 // ---------------------------------------------------------------------------
 // The WebSocket over HTTP/2 (RFC 8441), as browsers open it where lighttpd
 // offers it: lighttpd counts the bytes of each stream, not of the connection.
-
-// One masked client-to-server text frame (RFC 6455 5.2); payloads < 64 KiB.
-function textFrame(text) {
-  const payload = Buffer.from(text, 'utf8');
-  const head = payload.length < 126 ? Buffer.from([0x81, 0x80 | payload.length])
-    : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]);
-  const mask = crypto.randomBytes(4);
-  for (let i = 0; i < payload.length; i++) payload[i] ^= mask[i % 4];
-  return Buffer.concat([head, mask, payload]);
-}
-
-// The server's text frames in a stream of bytes, parsed as JSON, each given
-// to onFrame: returns the stream's data handler. Server frames are unmasked.
-function frameReader(onFrame) {
-  let buf = Buffer.alloc(0);
-  return (data) => {
-    buf = Buffer.concat([buf, data]);
-    for (;;) {
-      if (buf.length < 2) return;
-      let len = buf[1] & 0x7f;
-      let off = 2;
-      if (len === 126) {
-        if (buf.length < 4) return;
-        len = buf.readUInt16BE(2);
-        off = 4;
-      } else if (len === 127) {
-        if (buf.length < 10) return;
-        len = Number(buf.readBigUInt64BE(2));
-        off = 10;
-      }
-      if (buf.length < off + len) return;
-      if ((buf[0] & 0x0f) === 1) onFrame(JSON.parse(buf.subarray(off, off + len).toString('utf8')));
-      buf = buf.subarray(off + len);
-    }
-  };
-}
 
 /**
  * Over one HTTP/2 stream, send padded pings until more than `bytes` went
