@@ -40,4 +40,17 @@ function frameReader(onFrame) {
   };
 }
 
-module.exports = { textFrame, frameReader };
+// Open /ws/chat?token=... as an HTTP/2 extended CONNECT stream (RFC 8441)
+// on session (node:http2), to the server on 127.0.0.1:port.
+function connectStream(session, port, token) {
+  return session.request({
+    ':method': 'CONNECT',
+    ':protocol': 'websocket',
+    ':scheme': 'http',
+    ':authority': `127.0.0.1:${port}`,
+    ':path': `/ws/chat?token=${encodeURIComponent(token)}`,
+    'sec-websocket-version': '13',
+  });
+}
+
+module.exports = { textFrame, frameReader, connectStream };

@@ -10,7 +10,7 @@ const assert = require('node:assert/strict');
 const http2 = require('node:http2');
 const { startStack } = require('./stack');
 const { connectReady, api, newCustomer, newAgent, WAIT_MS } = require('./ws-client');
-const { textFrame, frameReader } = require('./ws-frames');
+const { textFrame, frameReader, connectStream } = require('./ws-frames');
 
 const skip = process.env.SERVER === 'apache' ? 'Apache serves no HTTP/2 here' : false;
 
@@ -19,14 +19,7 @@ const skip = process.env.SERVER === 'apache' ? 'Apache serves no HTTP/2 here' : 
 // server's text frames as parsed JSON, one at a time (nextType: of a type).
 function openStream(session, port, token) {
   return new Promise((resolve, reject) => {
-    const stream = session.request({
-      ':method': 'CONNECT',
-      ':protocol': 'websocket',
-      ':scheme': 'http',
-      ':authority': `127.0.0.1:${port}`,
-      ':path': `/ws/chat?token=${encodeURIComponent(token)}`,
-      'sec-websocket-version': '13',
-    });
+    const stream = connectStream(session, port, token);
     stream.on('error', reject);
     stream.once('response', (headers) => {
       const status = headers[':status'];

@@ -15,7 +15,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { ROOT, BUILD_DIR, startStack, runProgram } = require('./stack');
 const { connectReady, api, newCustomer } = require('./ws-client');
-const { textFrame, frameReader } = require('./ws-frames');
+const { textFrame, frameReader, connectStream } = require('./ws-frames');
 
 const SERVER = process.env.SERVER === 'apache' ? 'apache' : 'lighttpd';
 const MIB = 1024 * 1024;
@@ -113,14 +113,7 @@ function pumpHttp2(port, token, bytes) {
     timer = setTimeout(() => fail(new Error(`not done in ${HTTP2_MS} ms: ${sent} bytes sent, ${pongs} pongs`)),
       HTTP2_MS);
     session.on('error', fail);
-    const stream = session.request({
-      ':method': 'CONNECT',
-      ':protocol': 'websocket',
-      ':scheme': 'http',
-      ':authority': `127.0.0.1:${port}`,
-      ':path': `/ws/chat?token=${encodeURIComponent(token)}`,
-      'sec-websocket-version': '13',
-    });
+    const stream = connectStream(session, port, token);
     stream.on('error', fail);
     stream.on('close', () => {
       if (!finished) fail(new Error(`the stream closed after ${sent} bytes sent and ${pongs} pongs`));
