@@ -38,7 +38,7 @@ describe('WebSocket delivery', () => {
   before(async () => {
     stack = await startStack({
       CHAT_WS_RATE: '0', CHAT_WS_IDLE_PING: '1', CHAT_PRESENCE_STALE: '3',
-      CHAT_REQUEUE_AFTER: '2', CHAT_WS_DRAIN_TIMEOUT: '4', CHAT_WS_QUEUE_MAX: '262144',
+      CHAT_REQUEUE_AFTER: '2', CHAT_WS_DRAIN_TIMEOUT: '4',
     });
   });
   after(async () => { await stack.stop(); });
