@@ -56,6 +56,34 @@ static const struct int_setting int_settings[] = {
 	    45, 3, 600 },
 	{ "CHAT_REQUEUE_AFTER", offsetof(struct config, requeue_after),
 	    120, 0, 86400 },
+	{ "CHAT_UNCLAIMED_TIMEOUT", offsetof(struct config, unclaimed_timeout),
+	    120, 5, 86400 },
+	{ "CHAT_ALERT_REPEAT", offsetof(struct config, alert_repeat),
+	    30, 5, 3600 },
+	{ "CHAT_FOLLOWUP_AFTER", offsetof(struct config, followup_after),
+	    300, 0, 604800 },
+	{ "CHAT_MAIL_GIVE_UP", offsetof(struct config, mail_give_up),
+	    172800, 60, 2592000 },
+};
+
+/* One string setting: where it goes and its default. */
+struct str_setting {
+	const char *name;
+	size_t offset;
+	const char *def;
+};
+
+static const struct str_setting str_settings[] = {
+	{ "CHAT_NAME", offsetof(struct config, chat_name), "Support" },
+	{ "CHAT_PUBLIC_URL", offsetof(struct config, public_url), "" },
+	{ "CHAT_HOURS", offsetof(struct config, hours), "" },
+	{ "CHAT_TIMEZONE", offsetof(struct config, timezone), "UTC" },
+	{ "CHAT_SMTP_URL", offsetof(struct config, smtp_url), "" },
+	{ "CHAT_SMTP_USER", offsetof(struct config, smtp_user), "" },
+	{ "CHAT_SMTP_PASSWORD", offsetof(struct config, smtp_password), "" },
+	{ "CHAT_MAIL_FROM", offsetof(struct config, mail_from), "" },
+	{ "CHAT_MAIL_TEAM", offsetof(struct config, mail_team), "" },
+	{ "CHAT_PRIVACY_TEXT", offsetof(struct config, privacy_text), "" },
 };
 
 /* The variable's value, or NULL when it is unset or empty. */
@@ -91,11 +119,44 @@ load_int(struct config *cfg, const struct int_setting *s, char *err,
 	return 0;
 }
 
+/* The names of enum smtp_tls and enum prechat_email, in order. */
+static const char *const smtp_tls_names[] = { "auto", "require", "none", NULL };
+static const char *const prechat_email_names[] = { "off", "optional",
+    "required", NULL };
+
+/*
+ * The variable name as an index into names (NULL-terminated), def when it
+ * is unset. Returns 0, or -1 with err as config_load().
+ */
+static int
+load_choice(const char *name, const char *const *names, int def, int *out,
+    char *err, size_t errsz)
+{
+	const char *v = env(name);
+	size_t used;
+	int i;
+
+	*out = def;
+	if (v == NULL)
+		return 0;
+	for (i = 0; names[i] != NULL; i++)
+		if (strcmp(v, names[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+	used = (size_t)snprintf(err, errsz, "%s: \"%s\" is not one of", name, v);
+	for (i = 0; names[i] != NULL && used < errsz; i++)
+		used += (size_t)snprintf(err + used, errsz - used, "%s %s",
+		    i == 0 ? "" : ",", names[i]);
+	return -1;
+}
+
 int
 config_load(struct config *cfg, char *err, size_t errsz)
 {
 	const char *v;
 	size_t i;
+	int choice;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->db_path = (v = env("CHAT_DB")) != NULL ? v : "var/chat.db";
@@ -107,6 +168,18 @@ config_load(struct config *cfg, char *err, size_t errsz)
 	for (i = 0; i < sizeof(int_settings) / sizeof(int_settings[0]); i++)
 		if (load_int(cfg, &int_settings[i], err, errsz) == -1)
 			return -1;
+	for (i = 0; i < sizeof(str_settings) / sizeof(str_settings[0]); i++)
+		*(const char **)(void *)((char *)cfg + str_settings[i].offset) =
+		    (v = env(str_settings[i].name)) != NULL ? v :
+		    str_settings[i].def;
+	if (load_choice("CHAT_SMTP_TLS", smtp_tls_names, (int)SMTP_TLS_AUTO,
+	    &choice, err, errsz) == -1)
+		return -1;
+	cfg->smtp_tls = (enum smtp_tls)choice;
+	if (load_choice("CHAT_PRECHAT_EMAIL", prechat_email_names,
+	    (int)PRECHAT_EMAIL_OPTIONAL, &choice, err, errsz) == -1)
+		return -1;
+	cfg->prechat_email = (enum prechat_email)choice;
 
 	v = env("CHAT_DB_SYNC");
 	if (v == NULL || strcmp(v, "normal") == 0)

@@ -5,6 +5,12 @@
 
 #include "log.h"
 
+/* CHAT_SMTP_TLS: STARTTLS when offered (required with a login), always, never. */
+enum smtp_tls { SMTP_TLS_AUTO, SMTP_TLS_REQUIRE, SMTP_TLS_NONE };
+
+/* CHAT_PRECHAT_EMAIL: the pre-chat form's email field. */
+enum prechat_email { PRECHAT_EMAIL_OFF, PRECHAT_EMAIL_OPTIONAL, PRECHAT_EMAIL_REQUIRED };
+
 /*
  * The configuration every program reads once at start-up from its
  * environment. The strings are borrowed from the environment and live as
@@ -33,6 +39,22 @@ struct config {
 	long ws_drain_timeout;		/* CHAT_WS_DRAIN_TIMEOUT, seconds */
 	long presence_stale;		/* CHAT_PRESENCE_STALE, seconds */
 	long requeue_after;		/* CHAT_REQUEUE_AFTER, seconds, 0 = never */
+	long unclaimed_timeout;		/* CHAT_UNCLAIMED_TIMEOUT, seconds a queued chat waits before the visitor is offered to leave a message and the team is mailed */
+	long alert_repeat;		/* CHAT_ALERT_REPEAT, seconds between the workbench's repeated alerts */
+	long followup_after;		/* CHAT_FOLLOWUP_AFTER, seconds an agent's reply waits unread before it is mailed, 0 = never */
+	long mail_give_up;		/* CHAT_MAIL_GIVE_UP, seconds a mail is retried before it is given up */
+	const char *chat_name;		/* CHAT_NAME: the chat's name, the sender of its mail */
+	const char *public_url;		/* CHAT_PUBLIC_URL: the visitor page's address, for links in mail; "" = none */
+	const char *hours;		/* CHAT_HOURS: business hours, "" = always open */
+	const char *timezone;		/* CHAT_TIMEZONE: of the business hours */
+	const char *smtp_url;		/* CHAT_SMTP_URL: smtp://host:port or smtps://, "" = no mail */
+	const char *smtp_user;		/* CHAT_SMTP_USER, "" = no login */
+	const char *smtp_password;	/* CHAT_SMTP_PASSWORD */
+	enum smtp_tls smtp_tls;		/* CHAT_SMTP_TLS */
+	const char *mail_from;		/* CHAT_MAIL_FROM: the sender address */
+	const char *mail_team;		/* CHAT_MAIL_TEAM: the team's address(es), comma-separated, "" = none */
+	enum prechat_email prechat_email;	/* CHAT_PRECHAT_EMAIL */
+	const char *privacy_text;	/* CHAT_PRIVACY_TEXT: "" = no consent box */
 	int sync_full;			/* CHAT_DB_SYNC: 0 "normal", 1 "full" */
 	enum log_level log_level;	/* CHAT_LOG_LEVEL */
 };

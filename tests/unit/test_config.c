@@ -8,6 +8,8 @@ static const char *const all_vars[] = {
 	"CHAT_CUSTOMER_CREATE_LIMIT", "CHAT_CUSTOMER_CREATE_WINDOW",
 	"CHAT_MAX_BODY", "CHAT_DB_BUSY_TIMEOUT", "CHAT_DB_SYNC",
 	"CHAT_LOG_LEVEL", "CHAT_LOG_FILE", "CHAT_WS_RATE", "CHAT_AGENT_MAX_ACTIVE",
+	"CHAT_SMTP_URL", "CHAT_SMTP_TLS", "CHAT_PRECHAT_EMAIL", "CHAT_NAME",
+	"CHAT_UNCLAIMED_TIMEOUT", "CHAT_ALERT_REPEAT",
 };
 
 static int
@@ -95,7 +97,37 @@ static const struct {
 	{ "CHAT_DB_BUSY_TIMEOUT", "1.5", "0..600000" },
 	{ "CHAT_DB_SYNC", "off", "normal, full" },
 	{ "CHAT_LOG_LEVEL", "verbose", "error, warn, info, debug" },
+	{ "CHAT_SMTP_TLS", "yes", "auto, require, none" },
+	{ "CHAT_PRECHAT_EMAIL", "Required", "off, optional, required" },
+	{ "CHAT_UNCLAIMED_TIMEOUT", "1", "5..86400" },
+	{ "CHAT_ALERT_REPEAT", "0", "5..3600" },
 };
+
+static void
+config_load_reads_the_mail_and_reach_settings(void **state)
+{
+	struct config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(config_load(&cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg.chat_name, "Support");
+	assert_string_equal(cfg.smtp_url, "");
+	assert_string_equal(cfg.timezone, "UTC");
+	assert_int_equal(cfg.smtp_tls, SMTP_TLS_AUTO);
+	assert_int_equal(cfg.prechat_email, PRECHAT_EMAIL_OPTIONAL);
+	assert_int_equal(cfg.unclaimed_timeout, 120);
+	assert_int_equal(cfg.alert_repeat, 30);
+	setenv("CHAT_SMTP_URL", "smtp://mail.example:587", 1);
+	setenv("CHAT_SMTP_TLS", "require", 1);
+	setenv("CHAT_PRECHAT_EMAIL", "required", 1);
+	setenv("CHAT_NAME", "Acme help", 1);
+	assert_int_equal(config_load(&cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg.smtp_url, "smtp://mail.example:587");
+	assert_string_equal(cfg.chat_name, "Acme help");
+	assert_int_equal(cfg.smtp_tls, SMTP_TLS_REQUIRE);
+	assert_int_equal(cfg.prechat_email, PRECHAT_EMAIL_REQUIRED);
+}
 
 static void
 config_load_refuses_bad_values_naming_variable_value_and_range(void **state)
@@ -127,6 +159,7 @@ main(void)
 		T(config_load_uses_the_contracts_defaults),
 		T(config_load_reads_set_values),
 		T(config_load_treats_empty_as_unset),
+		T(config_load_reads_the_mail_and_reach_settings),
 		T(config_load_refuses_bad_values_naming_variable_value_and_range),
 	};
 
