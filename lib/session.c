@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <string.h>
 
 #include "db.h"
@@ -15,12 +16,16 @@ enum stmt {
 	STMT_PICK_AGENT,
 	STMT_ABANDONED,
 	STMT_REQUEUE,
+	STMT_SET_CONTEXT,
+	STMT_SET_LEFT_MESSAGE,
 	STMT__MAX
 };
 
 #define SESSION_FIELDS \
 	"s.id, s.customer_id, c.name, s.agent_id, s.status, s.channel," \
-	" s.subject, s.created_at, s.closed_at"
+	" s.subject, s.created_at, s.closed_at, s.kind," \
+	" (SELECT display_name FROM agents WHERE id = s.agent_id), c.email," \
+	" s.context"
 #define SESSION_COLUMNS SESSION_FIELDS \
 	" FROM sessions s JOIN customers c ON c.id = s.customer_id"
 
@@ -72,6 +77,9 @@ static const char *const stmts[STMT__MAX] = {
 	    " ORDER BY s.id LIMIT ?3",
 	[STMT_REQUEUE] = "UPDATE sessions SET agent_id = NULL, status = 'queued'"
 	    " WHERE agent_id = ? AND id = ? AND status = 'active'",
+	[STMT_SET_CONTEXT] = "UPDATE sessions SET context = ? WHERE id = ?",
+	[STMT_SET_LEFT_MESSAGE] =
+	    "UPDATE sessions SET kind = 'message' WHERE id = ?",
 };
 
 static const char *const state_names[] = {
@@ -115,6 +123,13 @@ read_row(sqlite3_stmt *s, struct session *out)
 	db_column_copy(s, 6, out->subject, sizeof(out->subject));
 	out->created_at = sqlite3_column_int64(s, 7);
 	out->closed_at = sqlite3_column_int64(s, 8);
+	out->left_message = sqlite3_column_text(s, 9) != NULL &&
+	    strcmp((const char *)sqlite3_column_text(s, 9), "message") == 0;
+	db_column_copy(s, 10, out->agent_name, sizeof(out->agent_name));
+	db_column_copy(s, 11, out->customer_email, sizeof(out->customer_email));
+	db_column_copy(s, 12, out->context, sizeof(out->context));
+	if (out->context[0] == '\0')
+		snprintf(out->context, sizeof(out->context), "{}");
 }
 
 static enum session_status
@@ -208,6 +223,41 @@ session_each(struct db *db, int is_agent, int64_t user_id, int state,
 		st = SESSION_ERROR;
 	db_done(s);
 	return st;
+}
+
+enum session_status
+session_set_context(struct db *db, int64_t id, const char *context)
+{
+	sqlite3_stmt *s = db_stmt(db, stmts[STMT_SET_CONTEXT]);
+	int rc;
+
+	if (s == NULL)
+		return SESSION_ERROR;
+	sqlite3_bind_text(s, 1, context, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, id);
+	rc = sqlite3_step(s);
+	db_done(s);
+	if (rc != SQLITE_DONE)
+		return SESSION_ERROR;
+	return sqlite3_changes(db_handle(db)) > 0 ? SESSION_OK :
+	    SESSION_NOT_FOUND;
+}
+
+enum session_status
+session_set_left_message(struct db *db, int64_t id)
+{
+	sqlite3_stmt *s = db_stmt(db, stmts[STMT_SET_LEFT_MESSAGE]);
+	int rc;
+
+	if (s == NULL)
+		return SESSION_ERROR;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	db_done(s);
+	if (rc != SQLITE_DONE)
+		return SESSION_ERROR;
+	return sqlite3_changes(db_handle(db)) > 0 ? SESSION_OK :
+	    SESSION_NOT_FOUND;
 }
 
 /* Run an UPDATE bound with (value, id); CONFLICT when it changed nothing. */

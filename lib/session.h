@@ -9,6 +9,8 @@
 struct db;
 
 #define SESSION_SUBJECT_MAX 200	/* characters */
+#define SESSION_CONTEXT_MAX 4096	/* bytes of compact JSON */
+#define EMAIL_MAX 254			/* bytes of an email address */
 
 enum session_state {
 	SESSION_QUEUED,
@@ -28,6 +30,10 @@ struct session {
 	int has_subject;
 	int64_t created_at;
 	int64_t closed_at;	/* 0 while open */
+	int left_message;	/* kind 'message': left while nobody answered */
+	char agent_name[CUSTOMER_NAME_MAX * 4 + 1];	/* "" while queued */
+	char customer_email[EMAIL_MAX + 1];	/* "" when none */
+	char context[SESSION_CONTEXT_MAX + 1];	/* a JSON object */
 };
 
 enum session_status {
@@ -65,6 +71,13 @@ enum session_status session_create(struct db *db, int64_t customer_id,
  */
 enum session_status session_each(struct db *db, int is_agent, int64_t user_id,
     int state, int (*fn)(const struct session *, void *), void *arg);
+
+/* Replace the session's visitor context (compact JSON text of an object). */
+enum session_status session_set_context(struct db *db, int64_t id,
+    const char *context);
+
+/* Mark the session as a message left while nobody answered. */
+enum session_status session_set_left_message(struct db *db, int64_t id);
 
 /* Assign the queued session to agent_id. SESSION_CONFLICT unless it is queued. */
 enum session_status session_claim(struct db *db, int64_t id, int64_t agent_id);

@@ -13,10 +13,10 @@
  * frames share. Each returns a new reference, or NULL when out of memory.
  */
 
-/* {"id","sessionId","senderType","senderId","text","clientMsgId","createdAt"} */
+/* {"id","sessionId","senderType","senderId","text","clientMsgId","createdAt","senderName"}, and "event" for a system line */
 json_t *wire_message(const struct message *m);
 
-/* {"id","customerId","customerName","agentId","status","channel","subject","createdAt","closedAt"} */
+/* {"id","customerId","customerName","agentId","status","channel","subject","createdAt","closedAt","kind","agentName","customerEmail","context"} */
 json_t *wire_session(const struct session *s);
 
 /* Set key of obj to ms as an RFC 3339 UTC time, or null for ms <= 0. Returns 0 or -1. */

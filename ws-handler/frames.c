@@ -293,6 +293,9 @@ answer(struct frames *f, struct pending *p)
 		snprintf(m->client_msg_id, sizeof(m->client_msg_id), "%s",
 		    p->cmid != NULL ? p->cmid : "");
 		m->created_at = p->created_at;
+		snprintf(m->sender_name, sizeof(m->sender_name), "%s",
+		    f->ctx->name);
+		m->event = EVENT_NONE;
 		if ((text = ack_text(m)) == NULL)
 			return -1;
 	}

@@ -23,7 +23,9 @@
 #include "outq.h"
 #include "peer.h"
 #include "ws.h"
+#include "../lib/agent.h"
 #include "../lib/clock.h"
+#include "../lib/customer.h"
 #include "../lib/db.h"
 #include "../lib/framer.h"
 #include "../lib/log.h"
@@ -427,6 +429,33 @@ over_cap(struct conn *c)
 	return open > c->ctx.cfg.ws_max_per_token;
 }
 
+/* The user's name into ctx->name, for their acks. Returns 0 or -1. */
+static int
+load_name(struct ws_ctx *ctx)
+{
+	struct customer *cu;
+	struct agent a;
+	int rc = -1;
+
+	if (ctx->user.type == PRINCIPAL_AGENT) {
+		if (agent_get(ctx->db, ctx->user.id, &a) == AGENT_OK) {
+			snprintf(ctx->name, sizeof(ctx->name), "%s",
+			    a.display_name);
+			rc = 0;
+		}
+	} else if ((cu = malloc(sizeof(*cu))) != NULL) {
+		if (customer_get(ctx->db, ctx->user.id, cu) == CUSTOMER_OK) {
+			snprintf(ctx->name, sizeof(ctx->name), "%s", cu->name);
+			rc = 0;
+		}
+		free(cu);
+	}
+	if (rc == -1)
+		log_msg(LOG_ERROR, NULL, "the connection's user: %s",
+		    db_errmsg(ctx->db));
+	return rc;
+}
+
 /* Check the token, register the connection and listen for wake-ups. */
 static int
 start(struct conn *c, char *token, size_t tokensz)
@@ -454,6 +483,8 @@ start(struct conn *c, char *token, size_t tokensz)
 	}
 	ctx->user.type = ctx->who.principal;
 	ctx->user.id = ctx->who.principal_id;
+	if (load_name(ctx) == -1)
+		return refuse(ERROR_INTERNAL, "internal error");
 	if ((ctx->relay = relay_new(ctx->db, ctx->cfg.presence_stale)) == NULL ||
 	    (c->wake_fd = wake_listen(relay_instance(ctx->relay), c->wake_name,
 	    sizeof(c->wake_name))) == -1 ||

@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "../lib/config.h"
+#include "../lib/message.h"
 #include "../lib/relay.h"
 #include "../lib/token.h"
 
@@ -24,6 +25,7 @@ struct ws_ctx {
 	struct relay *relay;
 	struct relay_user user;
 	struct token_info who;
+	char name[MESSAGE_NAME_MAX * 4 + 1];	/* the user's name, for their acks */
 	int64_t conn_id;		/* in the connections table; 0 before */
 	char log_id[48];
 };

@@ -8,8 +8,10 @@ const assert = require('node:assert/strict');
 const { startStack } = require('./stack');
 const { connectReady, api, newCustomer, newAgent, handlerPids, sleep } = require('./ws-client');
 
-const SESSION_KEYS = ['agentId', 'channel', 'closedAt', 'createdAt', 'customerId',
-  'customerName', 'id', 'status', 'subject'];
+// The contract's fields, and the additions the README lists (who the agent
+// is, the customer's email, where the visitor is, a left message).
+const SESSION_KEYS = ['agentId', 'agentName', 'channel', 'closedAt', 'context', 'createdAt',
+  'customerEmail', 'customerId', 'customerName', 'id', 'kind', 'status', 'subject'];
 
 describe('sessions', () => {
   let stack;
