@@ -39,6 +39,8 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/sessions/{id}/claim", AUTH_AGENT, sessions_claim },
 	{ "POST", "/api/v1/sessions/{id}/transfer", AUTH_AGENT, sessions_transfer },
 	{ "POST", "/api/v1/sessions/{id}/close", AUTH_BEARER, sessions_close },
+	{ "POST", "/api/v1/sessions/{id}/context", AUTH_CUSTOMER, visitor_context },
+	{ "GET", "/api/v1/agents", AUTH_AGENT, agents_list },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

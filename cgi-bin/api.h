@@ -63,6 +63,18 @@ void sessions_claim(struct call *c);
 void sessions_transfer(struct call *c);
 void sessions_close(struct call *c);
 
+/* visitor.c */
+/*
+ * The optional "context" of body, checked, as compact JSON of its known
+ * fields into *out (NULL when absent; free()). Returns 0, or -1 after
+ * replying.
+ */
+int visitor_read_context(struct call *c, json_t *body, char **out);
+void visitor_context(struct call *c);
+
+/* agents.c */
+void agents_list(struct call *c);
+
 /* auth.c */
 void auth_login(struct call *c);
 void auth_logout(struct call *c);

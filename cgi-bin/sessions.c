@@ -90,15 +90,37 @@ commit(struct call *c, const char *what)
 	return 0;
 }
 
-/* The optional body of POST /sessions: {"subject"?}. Returns 0, or -1 after replying. */
+/*
+ * In the open transaction: a system line of event in session s, for its
+ * customer and its agent. Returns 0 or -1.
+ */
 static int
-read_subject(struct call *c, json_t **body, const char **subject)
+note_event(struct call *c, const struct session *s, enum message_event event,
+    int64_t from_agent)
+{
+	struct message *m = malloc(sizeof(*m));
+	int rc = m != NULL && message_add_event(c->api->db, s->id, event,
+	    s->agent_id, from_agent, c->req->now, m) == MESSAGE_OK &&
+	    relay_note_message(c->api->relay, s, m, c->req->now) == 0 ? 0 : -1;
+
+	free(m);
+	return rc;
+}
+
+/*
+ * The optional body of POST /sessions: {"subject"?, "context"?}. Returns 0,
+ * or -1 after replying.
+ */
+static int
+read_new_session(struct call *c, json_t **body, const char **subject,
+    char **context)
 {
 	const char *cl = http_param(c->req, "CONTENT_LENGTH");
 	char err[256];
 
 	*body = NULL;
 	*subject = NULL;
+	*context = NULL;
 	if (cl == NULL || cl[0] == '\0' || strcmp(cl, "0") == 0)
 		return 0;
 	if ((*body = api_read_body(c)) == NULL)
@@ -108,7 +130,7 @@ read_subject(struct call *c, json_t **body, const char **subject)
 		api_fail_field(c, err);
 		return -1;
 	}
-	return 0;
+	return visitor_read_context(c, *body, context);
 }
 
 void
@@ -118,10 +140,11 @@ sessions_create(struct call *c)
 	enum session_status st;
 	struct session s;
 	const char *subject;
+	char *context;
 	json_t *body;
 	int64_t agent_id;
 
-	if (read_subject(c, &body, &subject) == -1)
+	if (read_new_session(c, &body, &subject, &context) == -1)
 		goto out;
 	if (db_begin(db) == -1)
 		goto dberr;
@@ -137,8 +160,11 @@ sessions_create(struct call *c)
 	    SESSION_OK ||
 	    session_create(db, c->who.principal_id, subject, agent_id,
 	    c->req->now, &s) != SESSION_OK ||
+	    (context != NULL && (session_set_context(db, s.id, context) !=
+	    SESSION_OK || session_get(db, s.id, &s) != SESSION_OK)) ||
 	    relay_note_session(c->api->relay, &s, 0, agent_id == 0,
-	    c->req->now) == -1)
+	    c->req->now) == -1 ||
+	    (agent_id != 0 && note_event(c, &s, EVENT_JOINED, 0) == -1))
 		goto dberr;
 	if (commit(c, "session create") == 0)
 		reply_session(c, 201, &s);
@@ -147,6 +173,7 @@ dberr:
 	relay_forget(c->api->relay);
 	api_fail_internal(c, "session create");
 out:
+	free(context);
 	json_decref(body);
 }
 
@@ -277,7 +304,8 @@ sessions_claim(struct call *c)
 	/* The queued messages wait for the agent who claims the session. */
 	if (st != SESSION_OK || session_get(db, s.id, &s) != SESSION_OK ||
 	    relay_note_backlog(c->api->relay, &s, s.agent_id, c->req->now) == -1 ||
-	    relay_note_session(c->api->relay, &s, 0, 1, c->req->now) == -1)
+	    relay_note_session(c->api->relay, &s, 0, 1, c->req->now) == -1 ||
+	    note_event(c, &s, EVENT_JOINED, 0) == -1)
 		goto dberr;
 	if (commit(c, "claim") == 0)
 		reply_session(c, 200, &s);
@@ -287,9 +315,12 @@ dberr:
 	api_fail_internal(c, "claim");
 }
 
-/* The transfer's target: an enabled agent other than the caller. Returns 0, or -1 after replying. */
+/*
+ * The transfer's target: an enabled agent other than the caller, and
+ * their display name (into name). Returns 0, or -1 after replying.
+ */
 static int
-read_target(struct call *c, int64_t *agent_id)
+read_target(struct call *c, int64_t *agent_id, char *name, size_t namesz)
 {
 	char err[256];
 	struct agent a;
@@ -307,8 +338,10 @@ read_target(struct call *c, int64_t *agent_id)
 		api_fail_field(c, "agentId is not an active agent");
 	else if (*agent_id == c->who.principal_id)
 		api_fail_field(c, "agentId is the agent the session has already");
-	else
+	else {
+		snprintf(name, namesz, "%s", a.display_name);
 		rc = 0;
+	}
 	json_decref(body);
 	return rc;
 }
@@ -318,6 +351,8 @@ sessions_transfer(struct call *c)
 {
 	struct db *db = c->api->db;
 	enum session_status st;
+	long max = c->api->cfg->agent_max_active, active = 0;
+	char name[AGENT_DISPLAY_MAX * 4 + 1];
 	struct session s;
 	int64_t to;
 
@@ -328,10 +363,21 @@ sessions_transfer(struct call *c)
 		    "assigned to session %lld may transfer it", (long long)s.id);
 		return;
 	}
-	if (read_target(c, &to) == -1)
+	if (read_target(c, &to, name, sizeof(name)) == -1)
 		return;
 	if (db_begin(db) == -1)
 		goto dberr;
+	/* Counted under the write lock: two transfers at once cannot both pass. */
+	if (max > 0 && agent_active_count(db, to, &active) != AGENT_OK)
+		goto dberr;
+	if (max > 0 && active >= max) {
+		db_rollback(db);
+		http_reply_error(c->req, ERROR_CONFLICT, NULL, "%s has %ld "
+		    "active chats, the most one agent takes "
+		    "(CHAT_AGENT_MAX_ACTIVE); choose another agent", name,
+		    active);
+		return;
+	}
 	if ((st = session_transfer(db, s.id, to)) == SESSION_CONFLICT) {
 		db_rollback(db);
 		http_reply_error(c->req, ERROR_CONFLICT, NULL,
@@ -340,7 +386,8 @@ sessions_transfer(struct call *c)
 	}
 	if (st != SESSION_OK || session_get(db, s.id, &s) != SESSION_OK ||
 	    relay_note_session(c->api->relay, &s, c->who.principal_id, 0,
-	    c->req->now) == -1)
+	    c->req->now) == -1 ||
+	    note_event(c, &s, EVENT_TRANSFERRED, c->who.principal_id) == -1)
 		goto dberr;
 	if (commit(c, "transfer") == 0)
 		reply_session(c, 200, &s);

@@ -11,6 +11,8 @@ enum stmt {
 	STMT_SET_PASSWORD,
 	STMT_SET_DISABLED,
 	STMT_ALL,
+	STMT_LOAD,
+	STMT_ACTIVE,
 	STMT__MAX
 };
 
@@ -26,6 +28,15 @@ static const char *const stmts[STMT__MAX] = {
 	[STMT_SET_PASSWORD] = "UPDATE agents SET password_hash = ? WHERE id = ?",
 	[STMT_SET_DISABLED] = "UPDATE agents SET disabled_at = ? WHERE id = ?",
 	[STMT_ALL] = "SELECT " AGENT_COLUMNS " FROM agents ORDER BY id",
+	[STMT_LOAD] = "SELECT a.id, a.display_name,"
+	    " EXISTS (SELECT 1 FROM connections k WHERE k.user_type = 'agent'"
+	    "  AND k.user_id = a.id AND k.seen_at >= ?),"
+	    " (SELECT count(*) FROM sessions s WHERE s.agent_id = a.id"
+	    "  AND s.status = 'active')"
+	    " FROM agents a WHERE a.disabled_at IS NULL"
+	    " ORDER BY a.display_name COLLATE NOCASE, a.id",
+	[STMT_ACTIVE] = "SELECT count(*) FROM sessions"
+	    " WHERE agent_id = ? AND status = 'active'",
 };
 
 const char *
@@ -171,4 +182,47 @@ agent_each(struct db *db, int (*fn)(const struct agent *, void *), void *arg)
 		st = AGENT_ERROR;
 	db_done(s);
 	return st;
+}
+
+enum agent_status
+agent_each_load(struct db *db, int64_t seen_after,
+    int (*fn)(const struct agent_load *, void *), void *arg)
+{
+	sqlite3_stmt *s = db_stmt(db, stmts[STMT_LOAD]);
+	enum agent_status st = AGENT_OK;
+	struct agent_load a;
+	int rc;
+
+	if (s == NULL)
+		return AGENT_ERROR;
+	sqlite3_bind_int64(s, 1, seen_after);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		a.id = sqlite3_column_int64(s, 0);
+		db_column_copy(s, 1, a.display_name, sizeof(a.display_name));
+		a.online = sqlite3_column_int(s, 2);
+		a.active = (long)sqlite3_column_int64(s, 3);
+		if (fn(&a, arg) == -1) {
+			st = AGENT_ERROR;
+			break;
+		}
+	}
+	if (st == AGENT_OK && rc != SQLITE_DONE)
+		st = AGENT_ERROR;
+	db_done(s);
+	return st;
+}
+
+enum agent_status
+agent_active_count(struct db *db, int64_t id, long *count)
+{
+	sqlite3_stmt *s = db_stmt(db, stmts[STMT_ACTIVE]);
+	int rc;
+
+	if (s == NULL)
+		return AGENT_ERROR;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	*count = rc == SQLITE_ROW ? (long)sqlite3_column_int64(s, 0) : 0;
+	db_done(s);
+	return rc == SQLITE_ROW ? AGENT_OK : AGENT_ERROR;
 }

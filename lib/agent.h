@@ -21,6 +21,14 @@ struct agent {
 	int64_t created_at;
 };
 
+/* An enabled agent as the transfer picker shows them. */
+struct agent_load {
+	int64_t id;
+	char display_name[AGENT_DISPLAY_MAX * 4 + 1];
+	int online;	/* a live connection (seen at seen_after or later) */
+	long active;	/* active sessions */
+};
+
 enum agent_status {
 	AGENT_OK = 0,
 	AGENT_NOT_FOUND,
@@ -62,5 +70,16 @@ enum agent_status agent_set_disabled(struct db *db, int64_t id, int64_t now);
  */
 enum agent_status agent_each(struct db *db,
     int (*fn)(const struct agent *, void *), void *arg);
+
+/*
+ * Call fn for each enabled agent, by display name, with how busy they are
+ * and whether they have a connection seen at seen_after or later (dead
+ * connections pruned before: relay_prune_agents()).
+ */
+enum agent_status agent_each_load(struct db *db, int64_t seen_after,
+    int (*fn)(const struct agent_load *, void *), void *arg);
+
+/* How many active sessions agent id has, into *count. */
+enum agent_status agent_active_count(struct db *db, int64_t id, long *count);
 
 #endif

@@ -1,0 +1,183 @@
+'use strict';
+// Who is who and where the visitor is: agents by name for a transfer, the
+// system lines of who joined, names on messages, and the visitor's context.
+
+const { describe, it, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { startStack } = require('./stack');
+const { connectReady, api, newCustomer } = require('./ws-client');
+
+let agentSeq = 0;
+
+// A logged-in agent with a display name of their own: {id, name, token}.
+async function namedAgent(stack, name) {
+  agentSeq += 1;
+  const username = `reach${process.pid}x${agentSeq}`;
+  const add = await stack.chatctl(['agent', 'add', username, '--display-name', name], 'password123\n');
+  assert.equal(add.code, 0, add.stderr);
+  const r = await api(stack, 'POST', '/api/v1/public/login', { body: { username, password: 'password123' } });
+  assert.equal(r.status, 200);
+  return { id: r.json.agent.id, name, username, token: r.json.token };
+}
+
+describe('who is who', () => {
+  let stack;
+
+  before(async () => { stack = await startStack({ CHAT_AGENT_MAX_ACTIVE: '2', CHAT_WS_RATE: '0' }); });
+  after(async () => { await stack.stop(); });
+
+  it('lists the enabled agents by name, online or not, and how busy', async () => {
+    const zoe = await namedAgent(stack, 'Zoë Ng');
+    const abe = await namedAgent(stack, 'abe Lincoln');
+    const gone = await namedAgent(stack, 'Gone Agent');
+    assert.equal((await stack.chatctl(['agent', 'disable', gone.username])).code, 0);
+    const ws = (await connectReady(stack, zoe.token)).client;
+    const r = await api(stack, 'GET', '/api/v1/agents', { token: abe.token });
+    assert.equal(r.status, 200);
+    const mine = r.json.agents.filter((a) => [zoe.id, abe.id, gone.id].includes(a.id));
+    assert.deepEqual(mine.map((a) => a.displayName), ['abe Lincoln', 'Zoë Ng'], 'by name, any case; no disabled agent');
+    assert.deepEqual(mine[1], { id: zoe.id, displayName: 'Zoë Ng', online: true, activeChats: 0, maxActive: 2 });
+    assert.equal(mine[0].online, false);
+    const names = r.json.agents.map((a) => a.displayName.toLowerCase());
+    assert.deepEqual(names, [...names].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)));
+    // Customers may not list agents.
+    const cust = await newCustomer(stack);
+    assert.equal((await api(stack, 'GET', '/api/v1/agents', { token: cust.token })).status, 403);
+    await ws.close();
+  });
+
+  it('says who joined and who transferred, with names on every message', async () => {
+    const ann = await namedAgent(stack, 'Ann Agent');
+    const bob = await namedAgent(stack, 'Bob Agent');
+    const wsAnn = (await connectReady(stack, ann.token)).client;
+    const customer = await newCustomer(stack, 'Vera Visitor');
+    const wsCust = (await connectReady(stack, customer.token)).client;
+    // Only Ann is online, so the session is hers.
+    const s = await api(stack, 'POST', '/api/v1/sessions', { token: customer.token, body: {} });
+    assert.equal(s.json.agentId, ann.id);
+    assert.equal(s.json.agentName, 'Ann Agent');
+    assert.equal(s.json.kind, 'chat');
+    const joined = await wsCust.next((f) => f.type === 'message' && f.message.senderType === 'system');
+    assert.deepEqual(joined.message.event, { type: 'joined', agentName: 'Ann Agent' });
+    assert.equal(joined.message.text, 'Ann Agent joined the chat');
+    assert.equal(joined.message.senderId, null);
+    assert.equal(joined.message.senderName, null);
+    await wsAnn.next((f) => f.type === 'message' && f.message.event && f.message.event.type === 'joined');
+    // Names on messages: live, in acks and in history.
+    wsAnn.send({ type: 'message', sessionId: s.json.id, text: 'Hello Vera', clientMsgId: 'n1' });
+    const ack = await wsAnn.nextType('ack');
+    assert.equal(ack.message.senderName, 'Ann Agent');
+    const got = await wsCust.next((f) => f.type === 'message' && f.message.senderType === 'agent');
+    assert.equal(got.message.senderName, 'Ann Agent');
+    wsCust.send({ type: 'message', sessionId: s.json.id, text: 'Hi Ann', clientMsgId: 'n2' });
+    assert.equal((await wsCust.nextType('ack')).message.senderName, 'Vera Visitor');
+    // Transfer to Bob: a line for the customer and Bob; the session names him.
+    const t = await api(stack, 'POST', `/api/v1/sessions/${s.json.id}/transfer`,
+      { token: ann.token, body: { agentId: bob.id } });
+    assert.equal(t.status, 200);
+    assert.equal(t.json.agentName, 'Bob Agent');
+    const moved = await wsCust.next((f) => f.type === 'message' && f.message.event && f.message.event.type === 'transferred');
+    assert.deepEqual(moved.message.event, { type: 'transferred', agentName: 'Bob Agent', fromAgentName: 'Ann Agent' });
+    assert.equal(moved.message.text, 'Ann Agent transferred the chat to Bob Agent');
+    const hist = await api(stack, 'GET', `/api/v1/sessions/${s.json.id}/messages`, { token: customer.token });
+    assert.deepEqual(hist.json.messages.map((m) => [m.senderType, m.senderName, m.event ? m.event.type : null]), [
+      ['system', null, 'joined'], ['agent', 'Ann Agent', null], ['customer', 'Vera Visitor', null],
+      ['system', null, 'transferred'],
+    ]);
+    await wsAnn.close();
+    await wsCust.close();
+  });
+
+  it('refuses a transfer to an agent over their limit, or disabled, saying why', async () => {
+    const cho = await namedAgent(stack, 'Cho Agent');
+    const dee = await namedAgent(stack, 'Dee Busy');
+    const wsDee = (await connectReady(stack, dee.token)).client;
+    // Dee takes two chats (the limit) while Cho is offline.
+    for (let i = 0; i < 2; i++) {
+      const cu = await newCustomer(stack);
+      const s = await api(stack, 'POST', '/api/v1/sessions', { token: cu.token, body: {} });
+      if (s.json.agentId !== dee.id) {
+        assert.equal((await api(stack, 'POST', `/api/v1/sessions/${s.json.id}/claim`, { token: dee.token })).status, 200);
+      }
+    }
+    const cu = await newCustomer(stack);
+    const q = await api(stack, 'POST', '/api/v1/sessions', { token: cu.token, body: {} });
+    assert.equal(q.json.status, 'queued', 'Dee is full, Cho offline');
+    assert.equal((await api(stack, 'POST', `/api/v1/sessions/${q.json.id}/claim`, { token: cho.token })).status, 200);
+    const r = await api(stack, 'POST', `/api/v1/sessions/${q.json.id}/transfer`, { token: cho.token, body: { agentId: dee.id } });
+    assert.equal(r.status, 409);
+    assert.equal(r.json.error.code, 'CONFLICT');
+    assert.match(r.json.error.message, /Dee Busy has 2 active chats/);
+    assert.equal((await stack.chatctl(['agent', 'disable', dee.username])).code, 0);
+    const r2 = await api(stack, 'POST', `/api/v1/sessions/${q.json.id}/transfer`, { token: cho.token, body: { agentId: dee.id } });
+    assert.equal(r2.status, 400);
+    assert.match(r2.json.error.message, /agentId is not an active agent/);
+    await wsDee.close();
+  });
+});
+
+describe('the visitor context', () => {
+  let stack;
+
+  before(async () => { stack = await startStack(); });
+  after(async () => { await stack.stop(); });
+
+  const context = {
+    url: 'https://shop.example/cart?x=1', title: 'Your cart – Shop', referrer: 'https://search.example/?q=shoes',
+    browser: 'Firefox 128', os: 'Linux', language: 'de-DE', extra: 'ignored',
+  };
+
+  it('is stored with the session, shown to its agent, and updated as the visitor navigates', async () => {
+    const agent = await namedAgent(stack, 'Eve Agent');
+    const wsA = (await connectReady(stack, agent.token)).client;
+    const cu = await newCustomer(stack);
+    const s = await api(stack, 'POST', '/api/v1/sessions', { token: cu.token, body: { context } });
+    assert.equal(s.status, 201);
+    const { extra, ...kept } = context;
+    assert.equal(extra, 'ignored');
+    assert.deepEqual(s.json.context, kept);
+    const seen = await api(stack, 'GET', `/api/v1/sessions/${s.json.id}`, { token: agent.token });
+    assert.deepEqual(seen.json.context, kept);
+    const u = await api(stack, 'POST', `/api/v1/sessions/${s.json.id}/context`,
+      { token: cu.token, body: { context: { ...kept, url: 'https://shop.example/checkout', title: 'Checkout' } } });
+    assert.equal(u.status, 200);
+    assert.equal(u.json.context.url, 'https://shop.example/checkout');
+    const frame = await wsA.next((f) => f.type === 'session' && f.session.id === s.json.id &&
+      f.session.context.url === 'https://shop.example/checkout');
+    assert.equal(frame.session.context.title, 'Checkout');
+    // A session without a context has an empty one.
+    const cu2 = await newCustomer(stack);
+    const s2 = await api(stack, 'POST', '/api/v1/sessions', { token: cu2.token, body: {} });
+    assert.deepEqual(s2.json.context, {});
+    await wsA.close();
+  });
+
+  it('refuses a bad context naming the field, and another customer\'s session', async () => {
+    const cu = await newCustomer(stack);
+    const bad = [
+      [{ context: 'x' }, /context must be an object/],
+      [{ context: { url: 'javascript:alert(1)' } }, /context\.url must be an http or https address/],
+      [{ context: { title: 'x'.repeat(201) } }, /context\.title must be/],
+      [{ context: { language: 5 } }, /context\.language must be a string/],
+      [{ context: { os: 'a\nb' } }, /context\.os/],
+    ];
+    for (const [body, says] of bad) {
+      const r = await api(stack, 'POST', '/api/v1/sessions', { token: cu.token, body });
+      assert.equal(r.status, 400, JSON.stringify(body));
+      assert.equal(r.json.error.code, 'INVALID_REQUEST');
+      assert.match(r.json.error.message, says);
+    }
+    const s = await api(stack, 'POST', '/api/v1/sessions', { token: cu.token, body: {} });
+    const other = await newCustomer(stack);
+    const r = await api(stack, 'POST', `/api/v1/sessions/${s.json.id}/context`,
+      { token: other.token, body: { context: { url: 'https://x.example/' } } });
+    assert.equal(r.status, 403);
+    const none = await api(stack, 'POST', `/api/v1/sessions/${s.json.id}/context`, { token: cu.token, body: {} });
+    assert.equal(none.status, 400);
+    assert.match(none.json.error.message, /context is required/);
+    await api(stack, 'POST', `/api/v1/sessions/${s.json.id}/close`, { token: cu.token });
+    const closed = await api(stack, 'POST', `/api/v1/sessions/${s.json.id}/context`,
+      { token: cu.token, body: { context: { url: 'https://x.example/' } } });
+    assert.equal(closed.status, 409);
+  });
+});
