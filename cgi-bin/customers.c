@@ -28,8 +28,9 @@ customers_json(struct call *c, int64_t id)
 		return NULL;
 	if ((meta = json_loads(cu.metadata, 0, NULL)) == NULL)
 		meta = json_object();
-	obj = json_pack("{s:I,s:s,s:s,s:o}", "id", (json_int_t)cu.id, "name",
-	    cu.name, "channel", cu.channel, "metadata", meta);
+	obj = json_pack("{s:I,s:s,s:s,s:o,s:o}", "id", (json_int_t)cu.id, "name",
+	    cu.name, "channel", cu.channel, "metadata", meta, "email",
+	    cu.email[0] != '\0' ? json_string(cu.email) : json_null());
 	if (obj != NULL && wire_set_time(obj, "createdAt", cu.created_at) == -1) {
 		json_decref(obj);
 		obj = NULL;
@@ -42,6 +43,8 @@ struct new_customer {
 	const char *name;
 	const char *channel;
 	json_t *metadata;	/* NULL when absent */
+	const char *email;	/* NULL when absent */
+	int consent;		/* accepted the operator's privacy text */
 };
 
 static int
@@ -53,7 +56,11 @@ read_new_customer(json_t *body, struct new_customer *nc, char *err,
 	    field_string(body, "channel", 1, CUSTOMER_CHANNEL_MAX, 0,
 	    &nc->channel, err, errsz) == -1 ||
 	    field_object(body, "metadata", CUSTOMER_METADATA_MAX,
-	    FIELD_OPTIONAL, &nc->metadata, err, errsz) == -1)
+	    FIELD_OPTIONAL, &nc->metadata, err, errsz) == -1 ||
+	    field_email(body, "email", FIELD_OPTIONAL, &nc->email, err,
+	    errsz) == -1 ||
+	    field_bool(body, "consent", FIELD_OPTIONAL, &nc->consent, err,
+	    errsz) == -1)
 		return -1;
 	if (!customer_channel_valid(nc->channel)) {
 		snprintf(err, errsz, "%s", channel_rule);
@@ -98,7 +105,11 @@ store(struct call *c, const struct new_customer *nc, const char *metadata,
 	    &out->expires_at) == -1 ||
 	    token_issue(db, PRINCIPAL_CUSTOMER, out->id, TOKEN_REFRESH, now,
 	    cfg->refresh_token_ttl, out->refresh, sizeof(out->refresh),
-	    &out->refresh_expires_at) == -1)
+	    &out->refresh_expires_at) == -1 ||
+	    (nc->email != NULL && customer_set_email(db, out->id, nc->email) !=
+	    CUSTOMER_OK) ||
+	    (nc->consent && customer_set_consent(db, out->id, now) !=
+	    CUSTOMER_OK))
 		return -1;
 	if (cfg->customer_create_limit > 0 && throttle_record(db,
 	    THROTTLE_BUCKET, addr, cfg->customer_create_window, now) == -1)

@@ -7,6 +7,8 @@
 enum stmt {
 	STMT_INSERT,
 	STMT_GET,
+	STMT_SET_EMAIL,
+	STMT_SET_CONSENT,
 	STMT__MAX
 };
 
@@ -15,8 +17,10 @@ static const char *const stmts[STMT__MAX] = {
 	    "INSERT INTO customers (name, channel, metadata, created_at)"
 	    " VALUES (?, ?, ?, ?)",
 	[STMT_GET] =
-	    "SELECT id, name, channel, metadata, created_at FROM customers"
-	    " WHERE id = ?",
+	    "SELECT id, name, channel, metadata, created_at, email, consent_at"
+	    " FROM customers WHERE id = ?",
+	[STMT_SET_EMAIL] = "UPDATE customers SET email = ? WHERE id = ?",
+	[STMT_SET_CONSENT] = "UPDATE customers SET consent_at = ? WHERE id = ?",
 };
 
 int
@@ -66,9 +70,48 @@ customer_get(struct db *db, int64_t id, struct customer *out)
 		db_column_copy(s, 2, out->channel, sizeof(out->channel));
 		db_column_copy(s, 3, out->metadata, sizeof(out->metadata));
 		out->created_at = sqlite3_column_int64(s, 4);
+		db_column_copy(s, 5, out->email, sizeof(out->email));
+		out->consent_at = sqlite3_column_int64(s, 6);
 		st = CUSTOMER_OK;
 	} else if (rc == SQLITE_DONE)
 		st = CUSTOMER_NOT_FOUND;
 	db_done(s);
 	return st;
+}
+
+/* Run an UPDATE of one customer bound with (value, id): NOT_FOUND when none. */
+static enum customer_status
+update(sqlite3_stmt *s, struct db *db)
+{
+	int rc = sqlite3_step(s);
+
+	db_done(s);
+	if (rc != SQLITE_DONE)
+		return CUSTOMER_ERROR;
+	return sqlite3_changes(db_handle(db)) > 0 ? CUSTOMER_OK :
+	    CUSTOMER_NOT_FOUND;
+}
+
+enum customer_status
+customer_set_email(struct db *db, int64_t id, const char *email)
+{
+	sqlite3_stmt *s = db_stmt(db, stmts[STMT_SET_EMAIL]);
+
+	if (s == NULL)
+		return CUSTOMER_ERROR;
+	sqlite3_bind_text(s, 1, email, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, id);
+	return update(s, db);
+}
+
+enum customer_status
+customer_set_consent(struct db *db, int64_t id, int64_t now)
+{
+	sqlite3_stmt *s = db_stmt(db, stmts[STMT_SET_CONSENT]);
+
+	if (s == NULL)
+		return CUSTOMER_ERROR;
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int64(s, 2, id);
+	return update(s, db);
 }

@@ -9,6 +9,7 @@ struct db;
 #define CUSTOMER_NAME_MAX 100		/* characters */
 #define CUSTOMER_CHANNEL_MAX 32
 #define CUSTOMER_METADATA_MAX 4096	/* bytes of compact JSON */
+#define EMAIL_MAX 254			/* bytes of an email address */
 
 /* A customer as stored. */
 struct customer {
@@ -17,6 +18,8 @@ struct customer {
 	char channel[CUSTOMER_CHANNEL_MAX + 1];
 	char metadata[CUSTOMER_METADATA_MAX + 1];	/* a JSON object */
 	int64_t created_at;
+	char email[EMAIL_MAX + 1];	/* "" when none */
+	int64_t consent_at;	/* when they accepted the privacy text; 0: never */
 };
 
 enum customer_status {
@@ -41,5 +44,13 @@ enum customer_status customer_create(struct db *db, const char *name,
 /* Load the customer with this id into *out. */
 enum customer_status customer_get(struct db *db, int64_t id,
     struct customer *out);
+
+/* Store the customer's email address (checked by the caller). */
+enum customer_status customer_set_email(struct db *db, int64_t id,
+    const char *email);
+
+/* Record that the customer accepted the privacy text at now (ms). */
+enum customer_status customer_set_consent(struct db *db, int64_t id,
+    int64_t now);
 
 #endif

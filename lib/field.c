@@ -115,3 +115,85 @@ field_object(json_t *obj, const char *name, size_t max_bytes, int flags,
 	*out = v;
 	return 0;
 }
+
+/* Whether [s, s+n) is a domain: dot-separated labels of 1..63 of A-Z a-z 0-9 -, a dot in it. */
+static int
+domain_valid(const char *s, size_t n)
+{
+	size_t label = 0, i;
+	int dots = 0;
+
+	if (n == 0 || n > 253)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char ch = s[i];
+
+		if (ch == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return 0;
+			label = 0;
+			dots++;
+		} else if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || (ch == '-' && label > 0)) {
+			if (++label > 63)
+				return 0;
+		} else
+			return 0;
+	}
+	return dots > 0 && label > 0 && s[n - 1] != '-';
+}
+
+int
+field_email_valid(const char *s)
+{
+	const char *at = strchr(s, '@');
+	size_t n = strlen(s), local, i;
+
+	if (at == NULL || n > 254 || strchr(at + 1, '@') != NULL)
+		return 0;
+	local = (size_t)(at - s);
+	if (local == 0 || local > 64 || s[0] == '.' || s[local - 1] == '.')
+		return 0;
+	for (i = 0; i < local; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		/* RFC 5322's dot-atom: no quoting, so nothing to escape later. */
+		if (ch <= 0x20 || ch >= 0x7f || strchr("\"(),:;<>[\\]", ch) !=
+		    NULL || (ch == '.' && s[i + 1] == '.'))
+			return 0;
+	}
+	return domain_valid(at + 1, n - local - 1);
+}
+
+int
+field_email(json_t *obj, const char *name, int flags, const char **out,
+    char *err, size_t errsz)
+{
+	if (field_string(obj, name, 3, 254, flags | FIELD_NO_CONTROL, out, err,
+	    errsz) == -1)
+		return -1;
+	if (*out != NULL && !field_email_valid(*out)) {
+		snprintf(err, errsz, "%s must be an email address "
+		    "(name@example.com)", name);
+		return -1;
+	}
+	return 0;
+}
+
+int
+field_bool(json_t *obj, const char *name, int flags, int *out, char *err,
+    size_t errsz)
+{
+	json_t *v;
+	int missing;
+
+	*out = 0;
+	if ((v = get(obj, name, flags, &missing, err, errsz)) == NULL)
+		return missing ? -1 : 0;
+	if (!json_is_boolean(v)) {
+		snprintf(err, errsz, "%s must be true or false", name);
+		return -1;
+	}
+	*out = json_is_true(v);
+	return 0;
+}

@@ -37,6 +37,22 @@ int field_id(json_t *obj, const char *name, int64_t *out, char *err,
 int field_object(json_t *obj, const char *name, size_t max_bytes, int flags,
     json_t **out, char *err, size_t errsz);
 
+/*
+ * Whether s is an email address we accept: at most 254 bytes, one '@', a
+ * local part of printable ASCII without spaces, quotes or brackets, and a
+ * domain of dot-separated labels (letters, digits, '-') with a dot in it.
+ * Returns 1 or 0.
+ */
+int field_email_valid(const char *s);
+
+/* The string field name of obj as an email address (field_email_valid). */
+int field_email(json_t *obj, const char *name, int flags, const char **out,
+    char *err, size_t errsz);
+
+/* The boolean field name of obj into *out (absent optional: 0). */
+int field_bool(json_t *obj, const char *name, int flags, int *out,
+    char *err, size_t errsz);
+
 /* Number of code points in the valid UTF-8 string s. */
 size_t field_utf8_len(const char *s);
 

@@ -10,7 +10,6 @@ struct db;
 
 #define SESSION_SUBJECT_MAX 200	/* characters */
 #define SESSION_CONTEXT_MAX 4096	/* bytes of compact JSON */
-#define EMAIL_MAX 254			/* bytes of an email address */
 
 enum session_state {
 	SESSION_QUEUED,

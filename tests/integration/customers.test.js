@@ -11,7 +11,8 @@ const {
 } = require('./stack');
 
 const DAY_MS = 86400 * 1000;
-const CREATE_KEYS = ['channel', 'createdAt', 'expiresAt', 'id', 'metadata', 'name', 'refreshToken', 'token'];
+// The contract's fields and the customer's email (null when not given).
+const CREATE_KEYS = ['channel', 'createdAt', 'email', 'expiresAt', 'id', 'metadata', 'name', 'refreshToken', 'token'];
 
 let stack;
 
@@ -95,6 +96,15 @@ describe('POST /api/v1/customers', () => {
     const expires = assertTime(c.expiresAt, 'expiresAt');
     assertNear(created, before, 30000, 'createdAt');
     assertNear(expires - created, DAY_MS, 2000, 'expiresAt - createdAt');
+    assert.equal(c.email, null);
+  });
+
+  it('keeps the email the pre-chat form gave, and shows it to the agent with the session', async () => {
+    const res = await create({ body: { name: 'Li Si', channel: 'WEB', email: 'li.si+chat@example.cn', consent: true } });
+    assertOk(res, 201);
+    assert.equal(res.json.email, 'li.si+chat@example.cn');
+    const s = await stack.request('POST', '/api/v1/sessions', { token: res.json.token, body: {} });
+    assert.equal(s.json.customerEmail, 'li.si+chat@example.cn');
   });
 
   it('gives each customer its own id and its own tokens', async () => {

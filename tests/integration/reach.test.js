@@ -49,9 +49,9 @@ describe('who is who', () => {
   it('says who joined and who transferred, with names on every message', async () => {
     const ann = await namedAgent(stack, 'Ann Agent');
     const bob = await namedAgent(stack, 'Bob Agent');
-    const wsAnn = (await connectReady(stack, ann.token)).client;
+    const wsAnn = (await connectReady(stack, ann.token, { systemLines: true })).client;
     const customer = await newCustomer(stack, 'Vera Visitor');
-    const wsCust = (await connectReady(stack, customer.token)).client;
+    const wsCust = (await connectReady(stack, customer.token, { systemLines: true })).client;
     // Only Ann is online, so the session is hers.
     const s = await api(stack, 'POST', '/api/v1/sessions', { token: customer.token, body: {} });
     assert.equal(s.json.agentId, ann.id);

@@ -205,12 +205,14 @@ describe('sessions', () => {
     const c = await newCustomer(stack);
     const cc = (await connectReady(stack, c.token)).client;
     const s = (await api(stack, 'POST', '/api/v1/sessions', { token: c.token })).json;
-    const ids = [];
+    const url = (q) => `/api/v1/sessions/${s.id}/messages${q}`;
+    // The history begins with the system line of the agent joining.
+    const ids = (await api(stack, 'GET', url(''), { token: c.token })).json.messages.map((m) => m.id);
+    assert.equal(ids.length, 1);
     for (let i = 0; i < 7; i++) {
       cc.send({ type: 'message', sessionId: s.id, text: `line ${i}` });
       ids.push((await cc.nextType('ack')).message.id);
     }
-    const url = (q) => `/api/v1/sessions/${s.id}/messages${q}`;
     let r = await api(stack, 'GET', url(''), { token: a.token });
     assert.deepEqual(r.json.messages.map((m) => m.id), ids);
     assert.equal(r.json.hasMore, false);

@@ -13,6 +13,14 @@ const WAIT_MS = 5000;
 
 // Open /ws/chat?token=... on the stack; resolves once open.
 // The client keeps every frame in `frames` and `queue` (not yet taken).
+// Whether frame is a system line (who joined, a transfer): a client made
+// without options.systemLines keeps those apart, in client.system, so that
+// a test of the relay sees only what people wrote.
+function isSystemLine(frame) {
+  return (frame.type === 'message' || frame.type === 'offline_message') &&
+    frame.message && frame.message.senderType === 'system';
+}
+
 function connect(stack, token, options = {}) {
   const query = token === undefined ? '' : `?token=${encodeURIComponent(token)}`;
   const ws = new WebSocket(`ws://127.0.0.1:${stack.port}/ws/chat${query}`, {
@@ -21,6 +29,7 @@ function connect(stack, token, options = {}) {
   const client = {
     ws,
     frames: [],
+    system: [],
     queue: [],
     waiters: [],
     closed: null,
@@ -60,6 +69,10 @@ function connect(stack, token, options = {}) {
   };
   ws.on('message', (data) => {
     const frame = JSON.parse(data.toString());
+    if (!options.systemLines && isSystemLine(frame)) {
+      client.system.push(frame);
+      return;
+    }
     client.frames.push(frame);
     const w = client.waiters.find((x) => x.pred(frame));
     if (w) {
@@ -185,4 +198,4 @@ function handlerPids(db) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-module.exports = { connect, connectReady, handshake, api, newCustomer, newAgent, handlerPids, sleep, WAIT_MS };
+module.exports = { isSystemLine, connect, connectReady, handshake, api, newCustomer, newAgent, handlerPids, sleep, WAIT_MS };

@@ -132,6 +132,70 @@ field_object_checks_type_and_size(void **state)
 	json_decref(body);
 }
 
+static void
+field_email_valid_takes_plain_addresses_only(void **state)
+{
+	static const char *const good[] = {
+		"a@b.co", "first.last+tag@mail.example.com", "x_y-z@a-b.example",
+		"o'brien@example.ie", "123@456.example",
+	};
+	static const char *const bad[] = {
+		"", "plain", "@example.com", "a@", "a@b", "a@@b.com", "a@b@c.com",
+		"a b@c.com", "a@b .com", ".a@b.com", "a.@b.com", "a..b@c.com",
+		"\"q\"@b.com", "a@-b.com", "a@b-.com", "a@b..com", "a@.b.com",
+		"a@b.com.", "a<b@c.com", "a@b.com\r\nBcc: x@y.com", "é@b.com",
+		"a@bé.com", "a,b@c.com",
+	};
+	char local[70], domain[300];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (!field_email_valid(good[i]))
+			fail_msg("refused %s", good[i]);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (field_email_valid(bad[i]))
+			fail_msg("took %s", bad[i]);
+	/* 64 bytes of local part are fine, 65 are not; 254 in all at most. */
+	memset(local, 'a', 65);
+	local[65] = '\0';
+	snprintf(domain, sizeof(domain), "%s@b.com", local);
+	assert_false(field_email_valid(domain));
+	local[64] = '\0';
+	snprintf(domain, sizeof(domain), "%s@b.com", local);
+	assert_true(field_email_valid(domain));
+	/* A domain label of 64 characters is too long. */
+	memset(local, 'd', 64);
+	local[64] = '\0';
+	snprintf(domain, sizeof(domain), "a@%s.com", local);
+	assert_false(field_email_valid(domain));
+}
+
+static void
+field_email_and_bool_name_the_field(void **state)
+{
+	char err[256];
+	const char *out;
+	json_t *body = json_loads("{\"email\":\"nope\",\"consent\":1,"
+	    "\"ok\":true}", 0, NULL);
+	int b;
+
+	(void)state;
+	assert_int_equal(field_email(body, "email", 0, &out, err, sizeof(err)),
+	    -1);
+	assert_string_equal(err, "email must be an email address "
+	    "(name@example.com)");
+	assert_int_equal(field_email(body, "missing", FIELD_OPTIONAL, &out, err,
+	    sizeof(err)), 0);
+	assert_null(out);
+	assert_int_equal(field_bool(body, "consent", 0, &b, err, sizeof(err)),
+	    -1);
+	assert_string_equal(err, "consent must be true or false");
+	assert_int_equal(field_bool(body, "ok", 0, &b, err, sizeof(err)), 0);
+	assert_int_equal(b, 1);
+	json_decref(body);
+}
+
 int
 main(void)
 {
@@ -139,6 +203,8 @@ main(void)
 		cmocka_unit_test(field_string_checks_type_length_and_characters),
 		cmocka_unit_test(field_id_accepts_only_positive_integers),
 		cmocka_unit_test(field_object_checks_type_and_size),
+		cmocka_unit_test(field_email_valid_takes_plain_addresses_only),
+		cmocka_unit_test(field_email_and_bool_name_the_field),
 	};
 
 	return cmocka_run_group_tests_name("field", tests, NULL, NULL);
