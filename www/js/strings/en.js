@@ -111,6 +111,7 @@ export default {
   'visitor.transcript.queued': 'On its way: we are sending the conversation to {email}.',
   'visitor.transcript.unavailable': 'Sorry, this chat cannot send email.',
   'visitor.system': 'Notice',
+  'visitor.withAgent': 'You are chatting with {name}',
 
   // agent.*
 

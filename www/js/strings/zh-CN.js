@@ -107,6 +107,7 @@ export default {
   'visitor.transcript.queued': '正在发送：对话记录将发送到 {email}。',
   'visitor.transcript.unavailable': '抱歉，本客服暂不支持发送邮件。',
   'visitor.system': '通知',
+  'visitor.withAgent': '{name} 正在为您服务',
 
   // agent.*
 
