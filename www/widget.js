@@ -11,6 +11,13 @@
  * data-position ("right" or "left") and data-open ("true": open at once).
  * A host page with a Content-Security-Policy must allow this server in its
  * script-src and frame-src.
+ *
+ * So that the agent sees where the visitor is, the script tells the chat
+ * frame (and only it: postMessage to the chat's own origin) this page's
+ * address, title and referrer, when the frame loads and whenever they
+ * change: history.pushState and replaceState, popstate, hashchange, and a
+ * new <title>. The chat passes them on with the visitor's conversation;
+ * nothing is sent before the visitor starts one.
  */
 (function () {
   'use strict';
@@ -56,16 +63,69 @@
     frame.title = 'Support chat';
     frame.src = origin + '/?embed=1';
     // A message posted before the page loaded is lost: say again where things stand.
-    frame.addEventListener('load', function () { tell(open ? 'open' : 'close'); });
+    frame.addEventListener('load', function () {
+      tell(open ? 'open' : 'close');
+      sent = null;
+      tellContext();
+    });
     panel.appendChild(frame);
     document.body.appendChild(panel);
     layoutPanel();
   }
 
-  function tell(type) {
+  function tell(type, extra) {
     if (frame !== null && frame.contentWindow) {
-      frame.contentWindow.postMessage({ source: 'chat-widget-host', type: type }, origin);
+      var data = { source: 'chat-widget-host', type: type };
+      if (extra) data.context = extra;
+      frame.contentWindow.postMessage(data, origin);
     }
+  }
+
+  // Where the visitor is: told to the frame when it changes, at most once per tick.
+  var sent = null;
+  var pending = false;
+
+  function tellContext() {
+    pending = false;
+    var ctx = { url: window.location.href, title: document.title, referrer: document.referrer };
+    var key = ctx.url + '\n' + ctx.title + '\n' + ctx.referrer;
+    if (key === sent) return;
+    sent = key;
+    tell('context', ctx);
+  }
+
+  function contextChanged() {
+    if (pending) return;
+    pending = true;
+    setTimeout(tellContext, 0);
+  }
+
+  function watchNavigation() {
+    ['pushState', 'replaceState'].forEach(function (name) {
+      var original = history[name];
+      if (typeof original !== 'function') return;
+      history[name] = function () {
+        var result = original.apply(this, arguments);
+        contextChanged();
+        return result;
+      };
+    });
+    window.addEventListener('popstate', contextChanged);
+    window.addEventListener('hashchange', contextChanged);
+    // The title: its text, or a new <title> element (single-page apps replace it).
+    if (typeof MutationObserver !== 'function' || !document.head) return;
+    var titleNode = null;
+    var titleWatch = new MutationObserver(contextChanged);
+    function followTitle() {
+      var node = document.head.querySelector('title');
+      if (node === titleNode) return;
+      titleWatch.disconnect();
+      titleNode = node;
+      if (node !== null) titleWatch.observe(node, { childList: true, characterData: true, subtree: true });
+      contextChanged();
+    }
+    new MutationObserver(followTitle).observe(document.head, { childList: true });
+    followTitle();
   }
 
   function setUnread(count) {
@@ -126,7 +186,15 @@
 
   function mount() {
     document.body.appendChild(button);
-    if (script.getAttribute('data-open') === 'true') show(true);
+    watchNavigation();
+    if (script.getAttribute('data-open') === 'true') {
+      show(true);
+      return;
+    }
+    // The chat loads in the background, so that a conversation under way
+    // follows the visitor from page to page and counts the replies meanwhile.
+    var idle = window.requestIdleCallback || function (fn) { return setTimeout(fn, 1); };
+    idle(function () { if (panel === null) buildPanel(); });
   }
   if (document.body) mount();
   else document.addEventListener('DOMContentLoaded', mount);

@@ -36,20 +36,30 @@ async function launch() {
 }
 
 // Recorded in every page before its own scripts run: each change of the
-// status bar's state and of the send button, in order.
+// status bar's state and of the send button, in order. The visitor page
+// has the guide's #connection-status (its state in its class status-*,
+// hidden with style.display) and #send-button; the workbench its own
+// #status (data-state) and #send. Both are logged as "status" and "send".
 function recordStates() {
   window.__chatLog = [];
   const seen = new Map();
+  const describe = {
+    status: (node) => `${node.dataset.state}${node.hidden ? ' (hidden)' : ''}`,
+    'connection-status': (node) => {
+      const state = node.className.replace(/^status-/, '') || 'idle';
+      return `${state}${node.style.display === 'none' || node.style.display === '' ? ' (hidden)' : ''}`;
+    },
+    send: (node) => `${node.disabled ? 'disabled' : 'enabled'} ${node.textContent.trim()}`,
+  };
+  describe['send-button'] = describe.send;
   const note = () => {
-    for (const id of ['status', 'send']) {
+    for (const [id, as] of [['status', 'status'], ['connection-status', 'status'], ['send', 'send'], ['send-button', 'send']]) {
       const node = document.getElementById(id);
       if (node === null) continue;
-      const now = id === 'status'
-        ? `${node.dataset.state}${node.hidden ? ' (hidden)' : ''}`
-        : `${node.disabled ? 'disabled' : 'enabled'} ${node.textContent.trim()}`;
-      if (seen.get(id) !== now) {
-        seen.set(id, now);
-        window.__chatLog.push({ id, now, at: Date.now() });
+      const now = describe[id](node);
+      if (seen.get(as) !== now) {
+        seen.set(as, now);
+        window.__chatLog.push({ id: as, now, at: Date.now() });
       }
     }
   };
@@ -117,27 +127,44 @@ async function history(page, id) {
   return log.filter((e) => e.id === id).map((e) => e.now);
 }
 
+/** The status bar's selector for a state: the visitor page's (the guide's) or the workbench's. */
+function stateSelector(state) {
+  return `#connection-status.status-${state}, #status[data-state="${state}"]`;
+}
+
 async function waitState(page, state, ms = WAIT_MS) {
-  await page.waitForSelector(`#status[data-state="${state}"]`, { state: 'attached', timeout: ms });
+  await page.waitForSelector(stateSelector(state), { state: 'attached', timeout: ms });
+}
+
+/** The visitor page's status bar, as the guide's ChatUI leaves it. */
+async function guideStatus(page) {
+  return page.$eval('#connection-status', (n) => ({
+    className: n.className, text: n.textContent, display: n.style.display,
+  }));
 }
 
 async function sendButton(page) {
-  return page.$eval('#send', (b) => ({ disabled: b.disabled, text: b.textContent.trim() }));
+  return page.$eval('#send-button, #send', (b) => ({ disabled: b.disabled, text: b.textContent.trim() }));
 }
 
-async function assertSendButton(page, connected) {
+async function assertSendButton(page, connected, strings = { send: 'Send', connecting: 'Connecting...' }) {
   const b = await sendButton(page);
-  if (connected) assert.deepEqual(b, { disabled: false, text: 'Send' });
-  else assert.deepEqual(b, { disabled: true, text: 'Connecting...' });
+  if (connected) assert.deepEqual(b, { disabled: false, text: strings.send });
+  else assert.deepEqual(b, { disabled: true, text: strings.connecting });
 }
 
-/** The customer page: a visitor gives a name (and a subject) and waits until connected. */
-async function startCustomer(p, name, subject) {
+/**
+ * The customer page: a visitor gives a name (and a first question) and
+ * waits until connected. options.email fills the email field.
+ */
+async function startCustomer(p, name, question, options = {}) {
   const { page } = p;
-  await page.goto('/');
-  await page.getByLabel('Your name').fill(name);
-  if (subject) await page.getByLabel(/What is it about/).fill(subject);
-  await page.getByRole('button', { name: 'Start chat' }).click();
+  if (options.goto !== false) await page.goto(options.url || '/');
+  const form = page.locator('#start-form');
+  await form.getByLabel('Your name').fill(name);
+  if (options.email) await form.getByLabel('Your email').fill(options.email);
+  if (question) await form.getByLabel('How can we help?').fill(question);
+  await form.getByRole('button', { name: 'Start chat' }).click();
   await waitState(page, 'connected');
   await page.waitForSelector('#text:not([disabled])');
 }
@@ -331,6 +358,8 @@ module.exports = {
   assertNoConsoleErrors,
   history,
   waitState,
+  stateSelector,
+  guideStatus,
   sendButton,
   assertSendButton,
   startCustomer,

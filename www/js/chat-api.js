@@ -74,11 +74,26 @@ export class ChatApi {
     return this.credentials.token;
   }
 
-  /** POST /customers: a new customer with its tokens. */
-  static createCustomer({ name, channel = 'WEB', metadata }, base = API_BASE) {
+  /** POST /customers: a new customer with its tokens (email and consent optional). */
+  static createCustomer({ name, channel = 'WEB', metadata, email, consent }, base = API_BASE) {
     const body = { name, channel };
     if (metadata !== undefined) body.metadata = metadata;
+    if (email !== undefined) body.email = email;
+    if (consent !== undefined) body.consent = consent;
     return fetchJson(base, 'POST', '/customers', { body });
+  }
+
+  /**
+   * GET /availability: whether the chat is open now and why not, the
+   * business hours, the pre-chat form's fields. No token needed.
+   */
+  static availability(base = API_BASE) {
+    return fetchJson(base, 'GET', '/availability');
+  }
+
+  /** POST /customers/resume: the customer of a link from a mail, its tokens and its sessionId. */
+  static resume(code, base = API_BASE) {
+    return fetchJson(base, 'POST', '/customers/resume', { body: { code } });
   }
 
   /** POST /public/login: {token, expiresAt, agent}. */
@@ -141,8 +156,24 @@ export class ChatApi {
 
   me() { return this.call('GET', '/me'); }
   logout() { return fetchJson(this.base, 'POST', '/logout', { token: this.token }); }
-  createSession(subject) {
-    return this.call('POST', '/sessions', subject ? { subject } : undefined);
+  /** POST /sessions, with an optional subject and the visitor's context ({url, title, ...}). */
+  createSession(subject, { context } = {}) {
+    const body = {};
+    if (subject) body.subject = subject;
+    if (context && Object.keys(context).length > 0) body.context = context;
+    return this.call('POST', '/sessions', Object.keys(body).length > 0 ? body : undefined);
+  }
+  /** POST /sessions/{id}/context: where the visitor is now. */
+  updateContext(id, context) { return this.call('POST', `/sessions/${id}/context`, { context }); }
+  /** POST /leave-message: {session, message}; the email is required. */
+  leaveMessage({ email, text, clientMsgId }) {
+    const body = { email, text };
+    if (clientMsgId !== undefined) body.clientMsgId = clientMsgId;
+    return this.call('POST', '/leave-message', body);
+  }
+  /** POST /sessions/{id}/transcript: the conversation by mail, to email or the customer's own. */
+  requestTranscript(id, email) {
+    return this.call('POST', `/sessions/${id}/transcript`, email ? { email } : {});
   }
   listSessions(status) {
     return this.call('GET', status ? `/sessions?status=${encodeURIComponent(status)}` : '/sessions');

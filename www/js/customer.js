@@ -3,12 +3,25 @@
 // localStorage, so a reload or a visit days later finds the conversation;
 // a site that creates its customers itself can hand them over in the
 // address's fragment, #customerId=..&channel=..&token=..&refreshToken=..,
-// which the page removes from the address bar at once.
+// and a link from a mail brings the visitor back with #resume=CODE; the
+// page removes either from the address bar at once.
+//
+// The status bar and the send button are the guide's own
+// (#connection-status with its status-* classes, #send-button), so the
+// guide's ChatUI works on this page unchanged.
 
 import { ApiError, ChatApi, createChatWebSocket } from './chat-client.js';
+import { applyStrings, languageSwitch, onLanguageChange, say, t } from './i18n.js';
 import {
-  $, MessageList, StatusBar, TypingIndicator, storageGet, storageSet, updateSendButton, wireComposer,
+  $, MessageList, StatusBar, TypingIndicator, clientText, storageGet, storageSet, updateSendButton,
+  wireComposer,
 } from './ui.js';
+import { AwayPage, UnansweredOffer } from './customer-away.js';
+import { VisitorContext } from './customer-context.js';
+import {
+  TranscriptControl, busy, describeFailure, emailProblem, enterSubmits, fieldError, formError,
+  refusedField, serverFieldText,
+} from './customer-forms.js';
 
 const STORE_KEY = 'chat.customer';
 const CHANNEL = 'WEB';
@@ -18,41 +31,119 @@ const params = new URLSearchParams(window.location.search);
 const embedded = params.get('embed') === '1';
 
 const ui = {
+  chatName: $('#chat-name'),
+  tagline: $('#tagline'),
   welcome: $('#welcome'),
   startForm: $('#start-form'),
   name: $('#name'),
-  subject: $('#subject'),
+  nameError: $('#name-error'),
+  emailField: $('#email-field'),
+  email: $('#email'),
+  emailOptional: $('#email-optional'),
+  emailError: $('#email-error'),
+  question: $('#question'),
+  consentField: $('#consent-field'),
+  consent: $('#consent'),
+  consentLabel: $('#consent-label'),
+  consentError: $('#consent-error'),
   startError: $('#start-error'),
   start: $('#start'),
   chat: $('#chat'),
   earlier: $('#earlier'),
   text: $('#text'),
-  send: $('#send'),
+  send: $('#send-button'),
   composer: $('#composer'),
   ended: $('#ended'),
   restart: $('#restart'),
   announcer: $('#announcer'),
   minimize: $('#minimize'),
 };
-const status = new StatusBar($('#status'));
+
+const status = new StatusBar($('#connection-status'), {
+  guide: true,
+  action: $('#status-action'),
+  onRetry: () => chat !== null && chat.reconnectNow(),
+});
 const typing = new TypingIndicator($('#typing'));
 const list = new MessageList($('#messages'), {
   isOwn: (m) => m.senderType === 'customer',
-  senderLabel: (m) => (m.senderType === 'agent' ? 'Support' : 'Notice'),
+  senderLabel: (m) => agentName(m) || t('visitor.support'),
+  avatarName: (m) => (m.senderType === 'agent' ? agentName(m) || t('visitor.support') : null),
 });
 
+let availability = null;
+let creds = null;
 let api = null;
 let chat = null;
 let session = null;
+let connection = 'idle';
 let early = [];          // messages that came before the session was known
-let earlyNote = null;    // and the offline count's note
+let earlyCount = 0;      // and the offline count
 let opened = false;
 let unread = 0;
 let widgetOpen = !embedded;
 
+const context = new VisitorContext({
+  embedded,
+  send: async (id, value) => {
+    if (api === null) return;
+    const s = await api.updateContext(id, value);
+    if (session !== null && s && s.id === session.id) session = { ...session, context: s.context };
+  },
+});
+
+const away = new AwayPage({
+  customer: ensureCustomer,
+  hasCustomer: () => creds !== null && Boolean(creds.token),
+  email: () => knownEmail(),
+  onLeft: (reply, email) => {
+    rememberEmail(email);
+    if (reply && reply.session) session = reply.session;
+  },
+  chatAnyway: () => {
+    away.hide();
+    if (creds !== null && creds.token) startChat(creds, { newSession: true });
+    else showWelcome(ui.name.value);
+  },
+});
+
+const unanswered = new UnansweredOffer({
+  api: () => api,
+  email: () => knownEmail(),
+  onLeft: (reply, email) => {
+    rememberEmail(email);
+    if (reply && reply.message) receive(reply.message, false);
+  },
+});
+
+const transcript = new TranscriptControl({
+  api: () => api,
+  session: () => session,
+  email: () => knownEmail(),
+  rememberEmail,
+}, {
+  box: $('#transcript'),
+  button: $('#transcript-button'),
+  form: $('#transcript-form'),
+  email: $('#transcript-email'),
+  send: $('#transcript-send'),
+  cancel: $('#transcript-cancel'),
+  status: $('#transcript-status'),
+});
+
 const growComposer = wireComposer(ui.text, submitMessage, () => {
   if (chat !== null && session !== null && session.status !== 'closed') chat.sendTyping(session.id);
 });
+enterSubmits(ui.question);
+
+/* The agent of a message: its sender's name, else the session's agent's. */
+function agentName(m) {
+  if (m.senderName) return m.senderName;
+  if (session !== null && session.agentName && (m.senderId === session.agentId || !m.senderId)) {
+    return session.agentName;
+  }
+  return null;
+}
 
 // ---------------------------------------------------------------------------
 // Credentials
@@ -61,7 +152,7 @@ const growComposer = wireComposer(ui.text, submitMessage, () => {
 function takeFragmentCredentials() {
   const hash = window.location.hash.slice(1);
   if (!hash.includes('token=')) return null;
-  history.replaceState(null, '', window.location.pathname + window.location.search);
+  clearFragment();
   const f = new URLSearchParams(hash);
   const customerId = Number(f.get('customerId'));
   if (!f.get('token') || !Number.isInteger(customerId) || customerId <= 0) return null;
@@ -74,14 +165,103 @@ function takeFragmentCredentials() {
   };
 }
 
-function saveCredentials(creds) {
+/* A link back to a conversation, from a mail: #resume=CODE. */
+function takeResumeCode() {
+  const f = new URLSearchParams(window.location.hash.slice(1));
+  const code = f.get('resume');
+  if (code === null) return null;
+  clearFragment();
+  return code;
+}
+
+function clearFragment() {
+  history.replaceState(null, '', window.location.pathname + window.location.search);
+}
+
+function credentialsOf(c) {
+  return {
+    customerId: c.id, channel: c.channel, name: c.name, email: c.email || undefined,
+    token: c.token, refreshToken: c.refreshToken, expiresAt: c.expiresAt,
+  };
+}
+
+function saveCredentials(next) {
+  // A refresh hands back the tokens only: what the page knows besides stays.
+  creds = next === null ? null : { ...(creds || {}), ...next };
   storageSet(localStorage, STORE_KEY, creds);
 }
 
-/* The tokens no longer work: keep only the name, so the next visit starts afresh. */
+/* The tokens no longer work: keep only the name and email, so the next visit starts afresh. */
 function forgetCredentials() {
   const old = storageGet(localStorage, STORE_KEY);
-  saveCredentials(old && old.name ? { name: old.name } : null);
+  creds = old && old.name ? { name: old.name, email: old.email } : null;
+  storageSet(localStorage, STORE_KEY, creds);
+}
+
+function knownEmail() {
+  if (session !== null && session.customerEmail) return session.customerEmail;
+  return (creds && creds.email) || '';
+}
+
+function rememberEmail(email) {
+  if (!email || creds === null) return;
+  saveCredentials({ email });
+}
+
+/** The visitor's ChatApi, after making the customer with these fields if there is none yet. */
+async function ensureCustomer({ name, email, consent }) {
+  if (creds !== null && creds.token && api !== null) return api;
+  if (creds !== null && creds.token) {
+    api = new ChatApi({ userType: 'customer', credentials: creds, onCredentials: saveCredentials });
+    return api;
+  }
+  const body = { name, channel: CHANNEL, metadata: { source: embedded ? 'widget' : 'homepage' } };
+  if (email) body.email = email;
+  if (consent !== undefined) body.consent = consent;
+  const c = await ChatApi.createCustomer(body);
+  saveCredentials(credentialsOf(c));
+  api = new ChatApi({ userType: 'customer', credentials: creds, onCredentials: saveCredentials });
+  return api;
+}
+
+// ---------------------------------------------------------------------------
+// Availability: the form's fields, and whether anyone can answer
+
+async function loadAvailability() {
+  try {
+    availability = await ChatApi.availability();
+  } catch (err) {
+    // An older server, or none: the chat as it always was.
+    availability = null;
+    if (!(err instanceof ApiError) || err.status !== 404) {
+      console.warn('chat: availability unknown:', err.message);
+    }
+  }
+  applyAvailability();
+  return availability;
+}
+
+function applyAvailability() {
+  const a = availability || {};
+  const field = a.emailField || 'optional';
+  ui.emailField.hidden = field === 'off';
+  ui.email.required = field === 'required';
+  ui.emailOptional.hidden = field === 'required';
+  ui.consentField.hidden = !a.privacyText;
+  ui.consentLabel.textContent = a.privacyText || '';
+  ui.consent.required = Boolean(a.privacyText);
+  if (a.chatName && a.chatName !== 'Support') {
+    ui.chatName.removeAttribute('data-i18n');
+    ui.chatName.textContent = a.chatName;
+  }
+  if (session !== null) {
+    unanswered.watch(session, a.unclaimedTimeout || 0);
+    transcript.offer(Boolean(a.mail));
+  }
+}
+
+function isAway() {
+  return availability !== null && availability.open === false;
 }
 
 // ---------------------------------------------------------------------------
@@ -89,68 +269,96 @@ function forgetCredentials() {
 
 function showWelcome(name) {
   ui.chat.hidden = true;
+  away.hide();
   ui.welcome.hidden = false;
-  if (name) ui.name.value = name;
+  if (name && ui.name.value === '') ui.name.value = name;
+  if (creds !== null && creds.email && ui.email.value === '') ui.email.value = creds.email;
   ui.name.focus();
 }
 
-function startError(text) {
-  ui.startError.textContent = text;
-  ui.startError.hidden = text === '';
-  ui.name.setAttribute('aria-invalid', text === '' ? 'false' : 'true');
+function showAway() {
+  ui.chat.hidden = true;
+  ui.welcome.hidden = true;
+  away.show(availability, (creds && creds.name) || ui.name.value);
+}
+
+/* The form, checked in the page: each problem at its field, the first one focused. */
+function checkStartForm() {
+  const problems = [];
+  const name = ui.name.value.trim();
+  fieldError(ui.name, ui.nameError, name === '' ? 'visitor.error.name' : null);
+  if (name === '') problems.push(ui.name);
+  if (!ui.emailField.hidden) {
+    const problem = emailProblem(ui.email.value, ui.email.required);
+    fieldError(ui.email, ui.emailError, problem);
+    if (problem !== null) problems.push(ui.email);
+  }
+  if (!ui.consentField.hidden) {
+    const missing = !ui.consent.checked;
+    fieldError(ui.consent, ui.consentError, missing ? 'visitor.error.consent' : null);
+    if (missing) problems.push(ui.consent);
+  }
+  if (ui.question.value.trim().length > MAX_TEXT) problems.push(ui.question);
+  if (problems.length > 0) problems[0].focus();
+  return problems.length === 0;
 }
 
 ui.startForm.addEventListener('submit', async (event) => {
   event.preventDefault();
-  const name = ui.name.value.trim();
-  const subject = ui.subject.value.trim();
-  if (name === '') {
-    startError('Please tell us your name.');
-    ui.name.focus();
-    return;
-  }
-  startError('');
-  ui.start.disabled = true;
-  ui.start.textContent = 'Starting...';
+  formError(ui.startError, null);
+  if (!checkStartForm()) return;
+  const email = ui.emailField.hidden ? '' : ui.email.value.trim();
+  const done = busy(ui.start, 'visitor.starting', 'visitor.start');
   try {
     const c = await ChatApi.createCustomer({
-      name,
+      name: ui.name.value.trim(),
       channel: CHANNEL,
       metadata: { source: embedded ? 'widget' : 'homepage' },
+      email: email || undefined,
+      consent: ui.consentField.hidden ? undefined : true,
     });
-    const creds = {
-      customerId: c.id, channel: c.channel, name: c.name,
-      token: c.token, refreshToken: c.refreshToken, expiresAt: c.expiresAt,
-    };
-    saveCredentials(creds);
-    startChat(creds, subject);
+    saveCredentials(credentialsOf(c));
+    startChat(creds, { newSession: true, question: ui.question.value.trim() });
+    ui.question.value = '';
   } catch (err) {
-    startError(describeStartError(err));
-    ui.name.focus();
+    startRefused(err);
   } finally {
-    ui.start.disabled = false;
-    ui.start.textContent = 'Start chat';
+    done();
   }
 });
 
-function describeStartError(err) {
-  if (!(err instanceof ApiError)) return 'Something went wrong. Please try again.';
-  if (err.status === 429) {
-    const wait = err.retryAfter ? ` in ${err.retryAfter} seconds` : ' in a minute';
-    return `Many chats were started from your network just now. Please try again${wait}.`;
+function startRefused(err) {
+  const at = {
+    name: [ui.name, ui.nameError, 'visitor.error.nameLong'],
+    email: [ui.email, ui.emailError, 'visitor.error.emailInvalid'],
+    consent: [ui.consent, ui.consentError, 'visitor.error.consent'],
+  }[refusedField(err)];
+  if (at !== undefined) {
+    fieldError(at[0], at[1], serverFieldText(err, at[2]));
+    at[0].focus();
+    return;
   }
-  if (err.status === 0) return 'We cannot reach the chat server. Check your connection and try again.';
-  if (err.code === 'INVALID_REQUEST') return 'Please use a name of up to 100 letters.';
-  return 'Something went wrong on our side. Please try again in a moment.';
+  formError(ui.startError, describeFailure(err));
+  ui.name.focus();
 }
 
-function startChat(creds, subject) {
+/*
+ * Connect and show the conversation. options.newSession: start one if none
+ * is open; options.question: the visitor's first message, sent once the
+ * session exists; options.sessionId: show this one (a link from a mail).
+ */
+function startChat(c, options = {}) {
   ui.welcome.hidden = true;
+  away.hide();
   ui.chat.hidden = false;
-  api = new ChatApi({ userType: 'customer', credentials: creds, onCredentials: saveCredentials });
+  if (chat !== null) {
+    if (chat.isOpen) loadSession(options);
+    return;
+  }
+  api = api || new ChatApi({ userType: 'customer', credentials: c, onCredentials: saveCredentials });
   chat = createChatWebSocket({ api });
   chat.onStateChange = onStateChange;
-  chat.onOpen = () => onOpen(subject);
+  chat.onOpen = () => onOpen(options);
   chat.onMessageReceived = (m) => receive(m, false);
   chat.onOfflineMessageReceived = (m) => receive(m, true);
   chat.onOfflineMessagesComplete = offlineComplete;
@@ -158,10 +366,15 @@ function startChat(creds, subject) {
   chat.onSendFailed = sendFailed;
   chat.onSession = sessionChanged;
   chat.onTyping = (e) => {
-    if (session !== null && e.sessionId === session.id && e.senderType === 'agent') typing.show('Support is typing');
+    if (session !== null && e.sessionId === session.id && e.senderType === 'agent') typing.show(typingText());
   };
-  chat.onNotice = announce;
+  chat.onNotice = (text) => announce(clientText(text));
   chat.connect();
+}
+
+function typingText() {
+  return session !== null && session.agentName
+    ? t('common.typing', { name: session.agentName }) : t('visitor.agentTyping');
 }
 
 function announce(text) {
@@ -173,6 +386,7 @@ function announce(text) {
 // The connection
 
 function onStateChange(state, detail) {
+  connection = state;
   status.update(state, detail);
   updateSendButton(ui.send, state);
   if (state === 'connected') list.markAllSending();
@@ -184,10 +398,10 @@ function onStateChange(state, detail) {
   }
 }
 
-async function onOpen(subject) {
+async function onOpen(options) {
   if (!opened) {
     opened = true;
-    await loadSession(subject);
+    await loadSession(options);
   } else if (session !== null) {
     // What changed while the connection was down: its messages come as offline ones.
     try {
@@ -198,17 +412,22 @@ async function onOpen(subject) {
   }
 }
 
-/* The open conversation, else the last one, else a new one. */
-async function loadSession(subject) {
+/* The session asked for, else the open one, else (asked to) a new one, else the last one. */
+async function loadSession({ newSession = false, question = '', sessionId } = {}) {
   try {
-    const { sessions } = await api.listSessions();
-    sessions.sort((a, b) => b.id - a.id);
-    let s = sessions.find((x) => x.status !== 'closed');
-    if (s === undefined && (subject !== undefined || sessions.length === 0)) {
-      s = await api.createSession(subject || undefined);
+    let s;
+    if (sessionId !== undefined) s = await api.getSession(sessionId).catch(() => undefined);
+    if (s === undefined) {
+      const { sessions } = await api.listSessions();
+      sessions.sort((a, b) => b.id - a.id);
+      s = sessions.find((x) => x.status !== 'closed');
+      if (s === undefined && (newSession || sessions.length === 0)) {
+        s = await api.createSession(undefined, { context: context.value });
+      }
+      if (s === undefined) s = sessions[0];
     }
-    if (s === undefined) s = sessions[0];
     await showSession(s);
+    if (question) sendText(question);
   } catch (err) {
     reportFailure(err);
   }
@@ -223,8 +442,11 @@ async function showSession(s) {
   const page = await api.messages(s.id);
   list.addMessages(page.messages);
   list.addMessages(waiting);
-  if (earlyNote !== null) list.addNote(earlyNote);
-  earlyNote = null;
+  if (earlyCount > 0) {
+    const count = earlyCount;
+    list.addNote(() => t('common.offlineLoaded', { count }));
+  }
+  earlyCount = 0;
   ui.earlier.hidden = !page.hasMore;
   applySession(s, true);
   ui.text.disabled = false;
@@ -239,29 +461,47 @@ function applySession(s, first = false) {
   ui.ended.hidden = !closed;
   ui.composer.hidden = closed;
   if (closed) typing.hide();
+  context.attach(s);
+  unanswered.watch(s, availability ? availability.unclaimedTimeout : 0);
+  transcript.offer(Boolean(availability && availability.mail));
+  showAgent();
   if (first) {
-    if (s.status === 'queued') list.addNote('You are in the queue. An agent will be with you shortly.');
+    if (s.kind === 'message' && s.status === 'queued') {
+      const email = knownEmail();
+      list.addNote(() => t('visitor.leave.done', { email }));
+    } else if (s.status === 'queued') {
+      list.addNote(() => t('visitor.queued'));
+    }
     return;
   }
-  if (before.status === 'queued' && s.status === 'active') list.addNote('An agent joined the conversation.');
-  else if (before.status === 'active' && s.status === 'active' && before.agentId !== s.agentId) {
-    list.addNote('You were transferred to another agent.');
-  } else if (before.status !== 'closed' && closed) list.addNote('The conversation was closed.');
+  // Who joined or took over says the server's system line; only the end is noted here.
+  if (before.status !== 'closed' && closed) list.addNote(() => t('visitor.closedNote'));
+  if (before.agentName !== s.agentName) list.refresh();
+}
+
+/* The header says who the visitor talks to, once an agent has the chat. */
+function showAgent() {
+  if (session !== null && session.status === 'active' && session.agentName) {
+    const name = session.agentName;
+    say(ui.tagline, () => t('visitor.withAgent', { name }));
+  } else {
+    say(ui.tagline, 'visitor.tagline');
+  }
 }
 
 function sessionChanged(s) {
   if (session === null) return;
-  if (s.id === session.id) applySession(s);
+  if (s.id === session.id) applySession({ ...session, ...s });
   else if (session.status === 'closed' && s.status !== 'closed') showSession(s).catch(reportFailure);
 }
 
 function reportFailure(err) {
   if (err instanceof ApiError && err.isTokenProblem) {
-    status.update('error', { message: 'Your chat session has expired. Please reload the page.' });
+    status.update('error', { message: t('visitor.error.expired'), reason: 'token' });
     forgetCredentials();
     return;
   }
-  announce('Something went wrong loading the conversation.');
+  announce(t('visitor.error.loading'));
   console.warn('chat: loading the conversation failed:', err.message);
 }
 
@@ -269,6 +509,7 @@ function reportFailure(err) {
 // Messages
 
 function receive(m, offline) {
+  if (!m) return;
   if (session === null) {
     early.push(m);
     return;
@@ -283,17 +524,17 @@ function receive(m, offline) {
 
 function offlineComplete(count) {
   if (count <= 0) return;
-  const text = count === 1 ? '1 offline message loaded' : `${count} offline messages loaded`;
-  if (session === null) earlyNote = text;
+  const text = () => t('common.offlineLoaded', { count });
+  if (session === null) earlyCount = count;
   else list.addNote(text);
-  announce(text);
+  announce(text());
 }
 
 function submitMessage() {
   const text = ui.text.value.trim();
   if (text === '' || session === null || session.status === 'closed' || chat === null) return;
   if (text.length > MAX_TEXT) {
-    announce(`Messages are limited to ${MAX_TEXT} characters.`);
+    announce(t('visitor.error.textLong', { max: MAX_TEXT }));
     return;
   }
   sendText(text);
@@ -312,11 +553,11 @@ function sendText(text) {
 }
 
 function sendFailed(entry, code) {
-  const why = {
-    SESSION_CLOSED: 'the conversation has ended',
-    INVALID_MESSAGE: 'the message is empty or too long',
-    FORBIDDEN: 'this conversation is not yours',
-  }[code] || 'the server refused it';
+  const why = t({
+    SESSION_CLOSED: 'visitor.why.closed',
+    INVALID_MESSAGE: 'visitor.why.invalid',
+    FORBIDDEN: 'visitor.why.forbidden',
+  }[code] || 'visitor.why.refused');
   const retry = code === 'SESSION_CLOSED' || code === 'FORBIDDEN' ? null : () => sendText(entry.text);
   list.failPending(entry.clientMsgId, why, retry);
   if (code === 'SESSION_CLOSED') api.getSession(entry.sessionId).then(applySession, reportFailure);
@@ -339,7 +580,13 @@ ui.earlier.addEventListener('click', async () => {
 ui.restart.addEventListener('click', async () => {
   ui.restart.disabled = true;
   try {
-    await showSession(await api.createSession());
+    // Nobody to answer now: say so, and offer to leave a message instead.
+    await loadAvailability();
+    if (isAway()) {
+      showAway();
+      return;
+    }
+    await showSession(await api.createSession(undefined, { context: context.value }));
   } catch (err) {
     reportFailure(err);
   } finally {
@@ -350,13 +597,15 @@ ui.restart.addEventListener('click', async () => {
 // ---------------------------------------------------------------------------
 // Inside the embed widget: the host page shows and hides the frame.
 
-const TITLE = document.title;
+function pageTitle() {
+  return ui.chatName.textContent || t('visitor.pageTitle');
+}
 
 function noteUnread() {
   if (widgetOpen && document.visibilityState === 'visible') return;
   unread++;
   if (embedded) window.parent.postMessage({ source: 'chat-widget', type: 'unread', count: unread }, '*');
-  else document.title = `(${unread}) ${TITLE}`;
+  else document.title = `(${unread}) ${pageTitle()}`;
 }
 
 if (embedded) {
@@ -369,10 +618,12 @@ if (embedded) {
   });
   window.addEventListener('message', (event) => {
     if (event.source !== window.parent || !event.data || event.data.source !== 'chat-widget-host') return;
+    if (event.data.type !== 'open' && event.data.type !== 'close') return;
     widgetOpen = event.data.type === 'open';
     if (widgetOpen) {
       unread = 0;
-      (ui.chat.hidden ? ui.name : ui.text).focus();
+      const target = [ui.text, ui.name, $('#leave-email')].find((n) => n.offsetParent !== null);
+      if (target !== undefined) target.focus();
     }
   });
 }
@@ -380,13 +631,57 @@ if (embedded) {
 document.addEventListener('visibilitychange', () => {
   if (document.visibilityState !== 'visible' || !widgetOpen) return;
   unread = 0;
-  document.title = TITLE;
+  document.title = pageTitle();
+});
+
+// ---------------------------------------------------------------------------
+// Languages: the switch in the header; a switch says everything again.
+
+$('#language-slot').append(languageSwitch());
+onLanguageChange(() => {
+  status.render();
+  if (connection !== 'idle') updateSendButton(ui.send, connection);
+  list.refresh();
+  if (!$('#typing').hidden) typing.show(typingText());
+  away.renderHours();
+  if (unread === 0 || embedded) document.title = pageTitle();
 });
 
 // ---------------------------------------------------------------------------
 
-const handed = takeFragmentCredentials();
-if (handed !== null) saveCredentials(handed);
-const stored = storageGet(localStorage, STORE_KEY);
-if (stored !== null && stored.token && stored.customerId) startChat(stored);
-else showWelcome(stored !== null ? stored.name : '');
+async function begin() {
+  applyStrings(document);
+  const code = takeResumeCode();
+  const handed = takeFragmentCredentials();
+  if (handed !== null) saveCredentials(handed);
+  const availabilityKnown = loadAvailability();
+  if (code !== null) {
+    try {
+      const c = await ChatApi.resume(code);
+      saveCredentials(credentialsOf(c));
+      await availabilityKnown;
+      startChat(creds, { sessionId: c.sessionId });
+      return;
+    } catch (err) {
+      await availabilityKnown;
+      const stored = storageGet(localStorage, STORE_KEY);
+      creds = stored;
+      if (stored === null || !stored.token) {
+        showWelcome(stored !== null ? stored.name : '');
+        formError(ui.startError, err instanceof ApiError && err.status === 401
+          ? 'visitor.error.resume' : describeFailure(err));
+        return;
+      }
+    }
+  }
+  creds = storageGet(localStorage, STORE_KEY);
+  if (creds !== null && creds.token && creds.customerId) {
+    startChat(creds);
+    return;
+  }
+  await availabilityKnown;
+  if (isAway()) showAway();
+  else showWelcome(creds !== null ? creds.name : '');
+}
+
+begin();

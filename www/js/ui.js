@@ -1,6 +1,9 @@
 // What the customer page and the agent workbench share: building DOM
 // nodes (text only, never HTML), times, the connection status bar, the send
-// button, the message list and the typing indicator.
+// button, the message list (with avatars and system lines) and the typing
+// indicator, all in the language of www/js/i18n.js.
+
+import { dateFormat, t } from './i18n.js';
 
 /** An element with attributes (class, hidden, data-*, aria-*, ...) and children (nodes or text). */
 export function el(tag, attrs = {}, ...children) {
@@ -25,27 +28,80 @@ export function $(selector, root = document) {
   return node;
 }
 
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
-const dayTimeFormat = new Intl.DateTimeFormat(undefined,
-  { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
-const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'short' });
+const TIME = { hour: '2-digit', minute: '2-digit' };
+const DAY_TIME = { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' };
+const FULL = { dateStyle: 'full', timeStyle: 'short' };
 
 /** A <time> for an RFC 3339 instant: the hour today, else the day and hour. */
 export function timeElement(iso) {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return el('time', {}, '');
   const today = new Date().toDateString() === date.toDateString();
-  return el('time', { datetime: date.toISOString(), title: fullFormat.format(date) },
-    (today ? timeFormat : dayTimeFormat).format(date));
+  return el('time', { datetime: date.toISOString(), title: dateFormat(FULL).format(date) },
+    dateFormat(today ? TIME : DAY_TIME).format(date));
 }
 
 /** "just now", "5 min ago", "2 h ago" for a past instant. */
 export function ago(iso) {
   const s = Math.max(0, Math.round((Date.now() - new Date(iso).getTime()) / 1000));
-  if (s < 60) return 'just now';
-  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
-  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
-  return `${Math.floor(s / 86400)} d ago`;
+  if (s < 60) return t('common.justNow');
+  if (s < 3600) return t('common.minAgo', { count: Math.floor(s / 60) });
+  if (s < 86400) return t('common.hoursAgo', { count: Math.floor(s / 3600) });
+  return t('common.daysAgo', { count: Math.floor(s / 86400) });
+}
+
+// Who is who: an avatar of initials on a colour taken from the name.
+
+/* Dark enough for white text at 4.5:1 or more, and told apart from each other. */
+const AVATAR_COLOURS = [
+  '#1d4ed8', '#7c3aed', '#be185d', '#b91c1c', '#9a3412', '#a16207',
+  '#15803d', '#0f766e', '#0e7490', '#4338ca', '#6d28d9', '#374151',
+];
+
+/** The initials of a name: the first letters of its first and last words, or its first character. */
+export function initials(name) {
+  const words = String(name || '').trim().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return '?';
+  const first = (w) => Array.from(w)[0];
+  // Han, kana and hangul names read as one word: their first character says enough.
+  if (words.length === 1 || /[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]/.test(words[0])) {
+    return first(words[0]).toUpperCase();
+  }
+  return (first(words[0]) + first(words[words.length - 1])).toUpperCase();
+}
+
+/** The avatar's colour for a name: the same name, the same colour, on every page and every visit. */
+export function avatarColour(name) {
+  let h = 2166136261;
+  for (const ch of String(name || '')) {
+    h ^= ch.codePointAt(0);
+    h = Math.imul(h, 16777619) >>> 0;
+  }
+  return AVATAR_COLOURS[h % AVATAR_COLOURS.length];
+}
+
+/** An avatar for a person: their initials on their colour, the name as its label. */
+export function avatar(name) {
+  const node = el('span', { class: 'avatar', 'aria-hidden': 'true', title: name }, initials(name));
+  // The CSSOM, not a style attribute: the pages' policy allows no inline styles.
+  node.style.backgroundColor = avatarColour(name);
+  return node;
+}
+
+/**
+ * What a system line says, in the page's language: from its event
+ * (joined, transferred, left_message), else the server's English text.
+ */
+export function systemText(m) {
+  const e = m.event;
+  if (e && e.type === 'joined' && e.agentName) return t('common.system.joined', { agent: e.agentName });
+  if (e && e.type === 'transferred' && e.agentName) {
+    return e.fromAgentName
+      ? t('common.system.transferred', { from: e.fromAgentName, agent: e.agentName })
+      : t('common.system.transferredNoFrom', { agent: e.agentName });
+  }
+  if (e && e.type === 'left_message') return t('common.system.leftMessage');
+  return m.text;
 }
 
 /** Where an agent's login is kept: sessionStorage, this tab only. */
@@ -68,68 +124,142 @@ export function storageSet(storage, key, value) {
   } catch { /* private mode or full: the page still works, without memory */ }
 }
 
+/* The client's own texts, to say in the page's language. */
+const CLIENT_TEXTS = {
+  'Connection failed, please reload the page.': 'common.connectionFailedReload',
+  'Login expired, please log in again.': 'common.loginExpired',
+  'Disconnected, reconnecting...': 'common.disconnectedReconnecting',
+};
+
+/** A text from the client (chat-client.js's TEXT_*), in the page's language. */
+export function clientText(text) {
+  return Object.hasOwn(CLIENT_TEXTS, text) ? t(CLIENT_TEXTS[text]) : text;
+}
+
 /**
  * The connection status bar of the guide: connecting, connected (hidden
- * after 2 s), disconnected, reconnecting, error. The element carries the
- * state in data-state; a Reload button comes with the error state.
+ * after 2 s), disconnected, reconnecting, error.
+ *
+ * By default the element carries the state in data-state, and a Reload
+ * button comes with the error state. With options.guide it is exactly the
+ * guide's ChatUI: className status-connecting, status-connected, ...,
+ * style.display 'block' on every change and 'none' 2 s after connected,
+ * the text alone inside; options.action is then a button of the page's,
+ * shown with the error state: Retry (reconnect) after the attempts ran
+ * out, Reload when only a reload helps.
  */
 export class StatusBar {
-  constructor(node, { hideConnected = true } = {}) {
+  constructor(node, { hideConnected = true, guide = false, action = null, onRetry = null } = {}) {
     this.node = node;
     this.hideConnected = hideConnected;
-    this.text = el('span', { class: 'status-text' });
-    this.action = el('button', { type: 'button', class: 'status-action', hidden: true }, 'Reload');
-    this.action.addEventListener('click', () => window.location.reload());
-    node.replaceChildren(el('span', { class: 'status-dot', 'aria-hidden': 'true' }), this.text, this.action);
+    this.guide = guide;
+    this.onRetry = onRetry;
+    this.state = null;
+    this.detail = {};
     this.hideTimer = null;
+    if (guide) {
+      this.text = node;
+      this.action = action;
+    } else {
+      this.text = el('span', { class: 'status-text' });
+      this.action = el('button', { type: 'button', class: 'status-action', hidden: true });
+      node.replaceChildren(el('span', { class: 'status-dot', 'aria-hidden': 'true' }), this.text, this.action);
+    }
+    if (this.action !== null) {
+      this.action.addEventListener('click', () => {
+        if (this.retries() && this.onRetry !== null) this.onRetry();
+        else window.location.reload();
+      });
+    }
+  }
+
+  /* Whether the error is one a new attempt may cure (the attempts ran out). */
+  retries() {
+    return this.detail.reason === 'attempts' && this.onRetry !== null;
   }
 
   update(state, detail = {}) {
     clearTimeout(this.hideTimer);
-    this.node.dataset.state = state;
-    this.node.hidden = false;
-    this.action.hidden = state !== 'error';
-    this.text.textContent = StatusBar.describe(state, detail);
-    if (state === 'connected' && this.hideConnected) {
-      this.hideTimer = setTimeout(() => { this.node.hidden = true; }, 2000);
+    this.state = state;
+    this.detail = detail;
+    if (this.guide) {
+      this.node.className = `status-${state}`;
+      this.node.style.display = 'block';
+    } else {
+      this.node.dataset.state = state;
+      this.node.hidden = false;
     }
+    this.render();
+    if (state === 'connected' && this.hideConnected) {
+      this.hideTimer = setTimeout(() => {
+        if (this.guide) this.node.style.display = 'none';
+        else this.node.hidden = true;
+      }, 2000);
+    }
+  }
+
+  /** Say it again, in the language now in use. */
+  render() {
+    if (this.state === null) return;
+    const { state, detail } = this;
+    if (this.guide) this.node.textContent = this.guideText(state, detail);
+    else this.text.textContent = StatusBar.describe(state, detail);
+    if (this.action !== null) {
+      this.action.hidden = state !== 'error';
+      this.action.textContent = this.retries() ? t('common.tryAgain') : t('common.status.reload');
+    }
+  }
+
+  /* The guide's words for each state; the client's own when only a reload helps. */
+  guideText(state, detail) {
+    if (state === 'error' && detail.reason !== 'attempts' && detail.message) return clientText(detail.message);
+    if (state === 'reconnecting' || state === 'connecting' || state === 'connected'
+      || state === 'disconnected' || state === 'error') return t(`common.status.${state}`);
+    return '';
   }
 
   static describe(state, detail) {
     switch (state) {
-      case 'connecting': return 'Connecting...';
-      case 'connected': return 'Connected';
-      case 'disconnected': return 'Disconnected';
+      case 'connecting': return t('common.status.connecting');
+      case 'connected': return t('common.status.connected');
+      case 'disconnected': return t('common.status.disconnected');
       case 'reconnecting':
-        if (detail.refreshing) return 'Renewing your session...';
-        if (detail.attempt > 0) return `Reconnecting (attempt ${detail.attempt} of ${detail.maxAttempts})...`;
-        return 'Connection lost, reconnecting...';
-      case 'error': return detail.message || 'Connection failed, please reload the page.';
+        if (detail.refreshing) return t('common.status.renewing');
+        if (detail.attempt > 0) {
+          return t('common.status.reconnectingAttempt', { attempt: detail.attempt, max: detail.maxAttempts });
+        }
+        return t('common.disconnectedReconnecting');
+      case 'error': return detail.message ? clientText(detail.message) : t('common.connectionFailedReload');
       default: return '';
     }
   }
 }
 
-/** The send button of the guide: "Send" and enabled only while connected. */
+/** The send button of the guide: "Send" and enabled only while connected, else disabled "Connecting...". */
 export function updateSendButton(button, state) {
   const connected = state === 'connected';
   button.disabled = !connected;
-  button.textContent = connected ? 'Send' : 'Connecting...';
+  button.textContent = connected ? t('common.send') : t('common.sendConnecting');
 }
 
 /**
  * A conversation's messages, kept in id order, each shown once however
  * often it arrives (live, offline, history), with the user's own messages
- * that wait for their ack at the end, and notes of what happened.
- *   options.isOwn(message)     whether the viewer wrote it
+ * that wait for their ack at the end, and notes of what happened. System
+ * lines (senderType "system") are centred lines of their own.
+ *   options.isOwn(message)       whether the viewer wrote it
  *   options.senderLabel(message)
+ *   options.avatarName(message)  a name to show an avatar for beside the message, or null
+ *   options.systemText(message)  what a system line says (default: from its event)
  */
 export class MessageList {
   constructor(node, options) {
     this.node = node;
     this.isOwn = options.isOwn;
     this.senderLabel = options.senderLabel;
-    this.items = [];        // {key, node}, key ascending; pending ones last
+    this.avatarName = options.avatarName || (() => null);
+    this.systemText = options.systemText || systemText;
+    this.items = [];        // {key, node, message?, note?}, key ascending; pending ones last
     this.byId = new Map();
     this.pending = new Map();
     this.lastKey = 0;
@@ -166,7 +296,7 @@ export class MessageList {
       const node = this.bubble(m);
       this.byId.set(m.id, node);
       older = older || m.id < this.lastKey;
-      this.insert({ key: m.id, id: m.id, node });
+      this.insert({ key: m.id, id: m.id, node, message: m });
       this.lastKey = Math.max(this.lastKey, m.id);
       added++;
     }
@@ -182,7 +312,7 @@ export class MessageList {
     node.dataset.clientMsgId = entry.clientMsgId;
     const state = el('span', { class: 'delivery' });
     node.querySelector('.meta').append(state);
-    const item = { key: Infinity, node, state };
+    const item = { key: Infinity, node, state, entry };
     this.pending.set(entry.clientMsgId, item);
     this.insert(item);
     this.setPendingState(entry.clientMsgId, waiting ? 'waiting' : 'sending');
@@ -193,7 +323,7 @@ export class MessageList {
     const item = this.pending.get(clientMsgId);
     if (item === undefined) return;
     item.node.dataset.delivery = state;
-    item.state.textContent = state === 'waiting' ? 'Waiting for connection' : 'Sending...';
+    item.state.textContent = state === 'waiting' ? t('common.delivery.waiting') : t('common.delivery.sending');
   }
 
   /** All waiting messages now go out on a new connection. */
@@ -208,9 +338,9 @@ export class MessageList {
     this.pending.delete(clientMsgId);
     item.node.classList.replace('pending', 'failed');
     item.node.dataset.delivery = 'failed';
-    item.state.textContent = `Not sent: ${why}`;
+    item.state.textContent = t('common.delivery.failed', { why });
     if (retry) {
-      const button = el('button', { type: 'button', class: 'link-button' }, 'Try again');
+      const button = el('button', { type: 'button', class: 'link-button' }, t('common.tryAgain'));
       button.addEventListener('click', () => {
         this.removeItem(item);
         retry();
@@ -219,22 +349,59 @@ export class MessageList {
     }
   }
 
-  /** A note of what happened ("An agent joined"), after what is shown now. */
+  /**
+   * A note of what happened ("An agent joined"), after what is shown now.
+   * text may be a function that says it, called again when the language changes.
+   */
   addNote(text) {
     const stick = this.nearBottom();
-    const node = el('div', { class: 'note', role: 'note' }, el('span', {}, text));
-    this.insert({ key: this.lastKey + 0.5, node });
+    const say = typeof text === 'function' ? text : () => text;
+    const node = el('div', { class: 'note', role: 'note' }, el('span', {}, say()));
+    this.insert({ key: this.lastKey + 0.5, node, note: say });
     this.keepView(stick, null);
   }
 
+  /** Show everything again, in the language now in use (and with names as they are now). */
+  refresh() {
+    for (const item of this.items) {
+      if (item.message !== undefined) {
+        const node = this.bubble(item.message);
+        item.node.replaceWith(node);
+        item.node = node;
+        this.byId.set(item.id, node);
+      } else if (item.note !== undefined) {
+        item.node.firstChild.textContent = item.note();
+      } else if (item.entry !== undefined && item.node.dataset.delivery !== 'failed') {
+        item.node.querySelector('.sender').textContent = t('common.you');
+        this.setPendingState(item.entry.clientMsgId, item.node.dataset.delivery);
+      }
+    }
+  }
+
   bubble(m, own = this.isOwn(m)) {
-    const kind = m.senderType === 'system' ? 'system' : own ? 'own' : 'other';
+    if (m.senderType === 'system') return this.systemLine(m);
+    const kind = own ? 'own' : 'other';
     const meta = el('div', { class: 'meta' },
-      el('span', { class: 'sender' }, own ? 'You' : this.senderLabel(m)),
+      el('span', { class: 'sender' }, own ? t('common.you') : this.senderLabel(m)),
       m.createdAt ? timeElement(m.createdAt) : null);
     const node = el('div', { class: `bubble ${kind}` },
       el('p', { class: 'text' }, m.text), meta);
     if (m.id !== undefined) node.dataset.messageId = String(m.id);
+    const name = own ? null : this.avatarName(m);
+    if (!name) return node;
+    return el('div', { class: 'bubble-row' }, avatar(name), node);
+  }
+
+  /* A system line: centred, in the page's language, with its time as a tooltip. */
+  systemLine(m) {
+    const date = m.createdAt ? new Date(m.createdAt) : null;
+    const node = el('div', {
+      class: 'system-line',
+      role: 'note',
+      'data-message-id': m.id,
+      'data-event': m.event && m.event.type,
+      title: date !== null && !Number.isNaN(date.getTime()) ? dateFormat(FULL).format(date) : null,
+    }, el('span', {}, this.systemText(m)));
     return node;
   }
 
