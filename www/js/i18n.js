@@ -106,6 +106,34 @@ export function applyStrings(root = document) {
   if (root === document) document.documentElement.lang = current;
 }
 
+/* Texts put by code, said again in the new language on a switch: node -> () => text. */
+const said = new Map();
+
+/**
+ * Put a string into node's text and keep it in the language in use:
+ * say(node, key, params), or say(node, () => text) for text made by code,
+ * or say(node, null) to empty it. Returns the text.
+ */
+export function say(node, key, params) {
+  if (key === null || key === undefined || key === '') {
+    said.delete(node);
+    node.textContent = '';
+    return '';
+  }
+  const fn = typeof key === 'function' ? key : () => t(key, params);
+  said.set(node, fn);
+  const text = fn();
+  node.textContent = text;
+  return text;
+}
+
+function sayAgain() {
+  for (const [node, fn] of said) {
+    if (node.isConnected) node.textContent = fn();
+    else said.delete(node);
+  }
+}
+
 /** Call fn(code) after each switch of language; returns a function that stops it. */
 export function onLanguageChange(fn) {
   listeners.add(fn);
@@ -127,6 +155,7 @@ export async function setLanguage(code, { remember = true } = {}) {
     } catch { /* the choice lasts this page only */ }
   }
   applyStrings(document);
+  sayAgain();
   for (const fn of listeners) {
     try {
       fn(use);
