@@ -33,11 +33,12 @@ test('a customer and an agent hold a conversation both ways, with typing', { tim
 
   // Before the chat starts: nothing to connect, the send button waits.
   await c.goto('/');
-  await c.getByLabel('Your name').waitFor();
+  await c.locator('#start-form').getByLabel('Your name').waitFor();
   assert.equal(await c.locator('#chat').isHidden(), true);
 
-  // No agent online: the customer waits in the queue.
+  // No agent online: the customer waits in the queue; the first question is their first message.
   await b.startCustomer(customer, 'Zhang San', 'Order 1042 has not arrived');
+  await b.bubble(c, 'Order 1042 has not arrived');
   await b.assertSendButton(c, true);
   await c.getByText('You are in the queue. An agent will be with you shortly.').waitFor();
   const states = await b.history(c, 'status');
@@ -49,13 +50,13 @@ test('a customer and an agent hold a conversation both ways, with typing', { tim
   assert.equal(sends[0], 'disabled Connecting...');
   assert.equal(sends.at(-1), 'enabled Send');
   // Connected is shown, then hidden after 2 s.
-  await c.waitForSelector('#status[data-state="connected"]', { state: 'hidden' });
+  await c.waitForSelector('#connection-status.status-connected', { state: 'hidden' });
   assert.equal((await b.history(c, 'status')).at(-1), 'connected (hidden)');
   await b.say(c, 'Hello, I need help');
   await (await b.bubble(c, 'Hello, I need help')).first().waitFor();
   await c.waitForSelector('.bubble.own[data-message-id]');
 
-  // The agent signs in and sees the customer waiting, with the subject.
+  // The agent signs in and sees the customer waiting, with the question.
   await b.loginAgent(agent, 'alice');
   assert.equal(await a.locator('#me-name').textContent(), 'Alice Wong');
   const waiting = a.locator('#queue li', { hasText: 'Zhang San' });
@@ -69,7 +70,9 @@ test('a customer and an agent hold a conversation both ways, with typing', { tim
   assert.equal(await a.locator('#queue li').count(), 0);
   await b.bubble(a, 'Hello, I need help');
   assert.equal(await a.locator('#conv-title').textContent(), 'Zhang San');
-  await c.getByText('An agent joined the conversation.').waitFor();
+  // The visitor sees who joined, by name, and the agent's messages with their avatar.
+  await c.locator('#messages .system-line', { hasText: 'Alice Wong joined the chat' }).waitFor();
+  await c.getByText('You are chatting with Alice Wong').waitFor();
 
   // Typing shows on the other side, and goes when the message comes.
   await c.locator('#text').pressSequentially('My parcel', { delay: 30 });
@@ -80,11 +83,14 @@ test('a customer and an agent hold a conversation both ways, with typing', { tim
   await a.waitForSelector('#typing', { state: 'hidden' });
 
   await a.locator('#text').pressSequentially('Let me check', { delay: 30 });
-  await c.getByText('Support is typing').waitFor();
+  await c.getByText('Alice Wong is typing').waitFor();
   await a.locator('#text').pressSequentially(' the tracking number for you.', { delay: 10 });
   await a.locator('#text').press('Enter');
-  await b.bubble(c, 'Let me check the tracking number for you.');
+  const reply = await b.bubble(c, 'Let me check the tracking number for you.');
   await c.waitForSelector('#typing', { state: 'hidden' });
+  assert.equal(await reply.locator('.sender').textContent(), 'Alice Wong');
+  const row = c.locator('#messages .bubble-row', { hasText: 'Let me check the tracking number for you.' });
+  assert.equal(await row.locator('.avatar').textContent(), 'AW');
 
   await b.say(c, 'Thank you! The order number is 1042.');
   await b.bubble(a, 'Thank you! The order number is 1042.');
@@ -97,7 +103,7 @@ test('a customer and an agent hold a conversation both ways, with typing', { tim
       assert.equal(await b.bubbleCount(page, text), 1, `"${text}" on ${page === a ? 'agent' : 'customer'} page`);
     }
   }
-  assert.equal(await c.locator('.bubble.own').count(), 3);
+  assert.equal(await c.locator('.bubble.own').count(), 4);
   assert.equal(await c.locator('.bubble.other').count(), 2);
   assert.equal(await a.locator('.bubble.own').count(), 2);
 
@@ -161,7 +167,7 @@ test('an agent transfers a chat to a colleague, who gets it with its history', {
 
   await a.getByText(`The chat was transferred to agent ${bobId}.`).waitFor();
   assert.equal(await a.locator('#mine li', { hasText: 'Li Wei' }).count(), 0);
-  await c.getByText('You were transferred to another agent.').waitFor();
+  await c.locator('#messages .system-line', { hasText: 'Alice Wong transferred the chat to Bob Li' }).waitFor();
 
   const item = bob.page.locator('#mine li', { hasText: 'Li Wei' });
   await item.waitFor();

@@ -210,7 +210,7 @@ test('customer and agent page back through a long history', { timeout: 60000 }, 
   await a.page.getByRole('button', { name: 'Claim this chat' }).click();
   await a.page.locator('#mine li', { hasText: 'Long Story' }).waitFor();
   await a.page.locator('#text').waitFor();
-  await p.page.getByText('An agent joined the conversation.').waitFor();
+  await p.page.locator('#messages .system-line', { hasText: 'pager joined the chat' }).waitFor();
   b.assertNoConsoleErrors(p);
   b.assertNoConsoleErrors(a);
   await p.context.close();
@@ -260,9 +260,9 @@ test('the embed snippet puts the chat on another page', { timeout: 60000 }, asyn
   await launcher.click();
   assert.equal(await launcher.getAttribute('aria-expanded'), 'true');
   const frame = page.frameLocator('iframe[title="Support chat"]');
-  await frame.getByLabel('Your name').fill('Framed Visitor');
+  await frame.locator('#start-form').getByLabel('Your name').fill('Framed Visitor');
   await frame.getByRole('button', { name: 'Start chat' }).click();
-  await frame.locator('#status[data-state="connected"]').waitFor({ state: 'attached' });
+  await frame.locator('#connection-status.status-connected').waitFor({ state: 'attached' });
   await frame.locator('#text:not([disabled])').fill('Hello from the shop page');
   await frame.locator('#text').press('Enter');
   const hello = await agent.client.next((f) => f.type === 'message' && f.message.text === 'Hello from the shop page');
@@ -293,7 +293,10 @@ test('on a phone, by keyboard: labels, focus, layout and contrast', { timeout: 6
   await b.assertAccessibleBasics(c);
   await c.keyboard.type('Keyboard Kim');
   await c.keyboard.press('Tab');
-  assert.equal(await c.evaluate(() => document.activeElement.id), 'subject');
+  assert.equal(await c.evaluate(() => document.activeElement.id), 'email');
+  await c.keyboard.type('kim@example.com');
+  await c.keyboard.press('Tab');
+  assert.equal(await c.evaluate(() => document.activeElement.id), 'question');
   await c.keyboard.type('Returns');
   await c.keyboard.press('Enter');
   await b.waitState(c, 'connected');
@@ -329,7 +332,7 @@ test('on a phone, by keyboard: labels, focus, layout and contrast', { timeout: 6
 
   // Contrast of the text people read, in the states shown now.
   const common = ['.bubble.own .text', '.bubble.own .meta', '.bubble.other .text', '.bubble.other .meta', '.note', '.send'];
-  await b.assertContrast(c, [...common, '#status', '.composer textarea']);
+  await b.assertContrast(c, [...common, '#connection-status', '.composer textarea', '.system-line', '.avatar']);
   await b.assertContrast(a, [...common, '.status-pill', '.me-name', '.me-id', '.conversation-title p', '.state-badge']);
   await b.screenshot(c, 'customer-phone');
   await b.screenshot(a, 'workbench-phone');

@@ -422,7 +422,7 @@ async function loadSession({ newSession = false, question = '', sessionId } = {}
       sessions.sort((a, b) => b.id - a.id);
       s = sessions.find((x) => x.status !== 'closed');
       if (s === undefined && (newSession || sessions.length === 0)) {
-        s = await api.createSession(undefined, { context: context.value });
+        s = await api.createSession(subjectOf(question), { context: context.value });
       }
       if (s === undefined) s = sessions[0];
     }
@@ -431,6 +431,14 @@ async function loadSession({ newSession = false, question = '', sessionId } = {}
   } catch (err) {
     reportFailure(err);
   }
+}
+
+/* The first question's first line, as the session's subject: what agents see in the queue. */
+function subjectOf(question) {
+  const line = (question || '').split('\n').map((x) => x.trim()).find((x) => x !== '');
+  if (line === undefined) return undefined;
+  const chars = Array.from(line);
+  return chars.length <= 200 ? line : `${chars.slice(0, 199).join('')}\u2026`;
 }
 
 async function showSession(s) {
