@@ -1,7 +1,10 @@
-// The workbench's two modal dialogs: transfer the open chat to another
-// agent (by ID), and close it. Errors show inside the dialog.
+// The workbench's two modal dialogs: transfer the open chat to a colleague
+// picked by name (agent-picker.js), and close it. A refusal shows inside
+// the dialog, in words: the colleague was disabled, or is at their limit.
 
+import { AgentPicker, isFull } from './agent-picker.js';
 import { ApiError } from './chat-client.js';
+import { t } from './i18n.js';
 import { $ } from './ui.js';
 
 /**
@@ -14,7 +17,6 @@ export function wireDialogs(ctx) {
     transfer: $('#transfer'),
     transferDialog: $('#transfer-dialog'),
     transferForm: $('#transfer-form'),
-    transferAgent: $('#transfer-agent'),
     transferError: $('#transfer-error'),
     transferSubmit: $('#transfer-submit'),
     close: $('#close'),
@@ -23,41 +25,66 @@ export function wireDialogs(ctx) {
     closeError: $('#close-error'),
     closeSubmit: $('#close-submit'),
   };
+  const picker = new AgentPicker({ api: ctx.api, me: ctx.me });
 
-  ui.transfer.addEventListener('click', () => {
-    ui.transferError.hidden = true;
-    ui.transferAgent.value = '';
+  const showError = (text) => {
+    ui.transferError.textContent = text;
+    ui.transferError.hidden = text === '';
+  };
+
+  const loadPicker = async () => {
+    try {
+      await picker.load();
+    } catch (err) {
+      ui.transferDialog.close();
+      ctx.failed(err);
+    }
+  };
+
+  ui.transfer.addEventListener('click', async () => {
+    showError('');
     ui.transferDialog.showModal();
-    ui.transferAgent.focus();
+    await loadPicker();
+    picker.focus();
   });
   $('#transfer-cancel').addEventListener('click', () => ui.transferDialog.close());
 
   ui.transferForm.addEventListener('submit', async (event) => {
     event.preventDefault();
     const id = ctx.current();
-    const agentId = Number(ui.transferAgent.value);
-    const showError = (text) => {
-      ui.transferError.textContent = text;
-      ui.transferError.hidden = false;
-      ui.transferAgent.focus();
-    };
-    if (!Number.isInteger(agentId) || agentId <= 0) {
-      showError('Enter the ID of the agent, a whole number.');
+    const agentId = picker.selectedId();
+    if (agentId === null) {
+      showError(t('agent.transfer.pick'));
+      picker.focus();
       return;
     }
-    if (agentId === ctx.me().id) {
-      showError('That is your own ID: enter a colleague\'s.');
-      return;
-    }
+    const name = picker.agent(agentId)?.displayName || '';
     ui.transferSubmit.disabled = true;
     try {
       const s = await ctx.api().transfer(id, agentId);
       ui.transferDialog.close();
       ctx.done(s);
     } catch (err) {
-      if (err instanceof ApiError && err.status === 400) showError(`No active agent has the ID ${agentId}.`);
-      else if (err instanceof ApiError && (err.status === 403 || err.status === 409)) showError(err.message);
-      else ctx.failed(err, showError);
+      if (err instanceof ApiError && err.status === 409) {
+        // At the limit (the list was a moment old), or this chat is no longer active.
+        await loadPicker();
+        const now = picker.agent(agentId);
+        if (now !== null && isFull(now)) {
+          showError(t('agent.transfer.full', { name, active: now.activeChats, max: now.maxActive }));
+        } else if (/active chats/.test(err.message)) {
+          showError(t('agent.transfer.fullNow', { name }));
+        } else {
+          showError(t('agent.transfer.notActive'));
+        }
+      } else if (err instanceof ApiError && err.status === 400) {
+        showError(t('agent.transfer.unavailable', { name }));
+        await loadPicker();
+      } else if (err instanceof ApiError && err.status === 403) {
+        showError(t('agent.transfer.notYours'));
+      } else {
+        ctx.failed(err, showError);
+      }
+      picker.focus();
     } finally {
       ui.transferSubmit.disabled = false;
     }

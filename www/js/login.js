@@ -1,9 +1,11 @@
 // The agent's sign-in page (/login). A successful login keeps the token in
 // this tab's sessionStorage and opens the workbench (/agent). Failures are
 // shown under the form; a throttled account or address is told how long to
-// wait, and the button stays off until then.
+// wait, and the button stays off until then. In English or Chinese, with
+// the same switch as the workbench.
 
 import { ApiError, ChatApi } from './chat-client.js';
+import { languageSwitch, onLanguageChange, t } from './i18n.js';
 import { $, AGENT_KEY, storageGet, storageSet } from './ui.js';
 
 const form = $('#login-form');
@@ -15,14 +17,16 @@ const notice = $('#notice');
 
 let pausedUntil = 0;
 let countdown = null;
+let signingIn = false;
+/* The error shown, as a function, so that it is said again in another language. */
+let errorSays = null;
+
+$('#language-slot').append(languageSwitch({ className: 'language-switch' }));
 
 const reason = new URLSearchParams(window.location.search).get('reason');
-const notices = {
-  expired: 'Your login expired. Please log in again.',
-  'logged-out': 'You have logged out.',
-};
-if (notices[reason]) {
-  notice.textContent = notices[reason];
+const notices = { expired: 'login.notice.expired', 'logged-out': 'login.notice.loggedOut' };
+if (Object.hasOwn(notices, reason)) {
+  notice.textContent = t(notices[reason]);
   notice.hidden = false;
   notice.dataset.kind = reason;
 }
@@ -37,7 +41,9 @@ if (stored !== null && stored.token && reason === null) {
 }
 
 /* The error under the form; field: the input at fault, null for none, undefined for both. */
-function showError(text, field) {
+function showError(says, field) {
+  errorSays = says;
+  const text = says === null ? '' : says();
   error.textContent = text;
   error.hidden = text === '';
   for (const input of [username, password]) {
@@ -45,43 +51,48 @@ function showError(text, field) {
   }
 }
 
-function minutes(seconds) {
-  if (seconds < 60) return `${seconds} second${seconds === 1 ? '' : 's'}`;
-  const m = Math.ceil(seconds / 60);
-  return `${m} minute${m === 1 ? '' : 's'}`;
+function duration(seconds) {
+  if (seconds < 60) return t('login.seconds', { count: seconds });
+  return t('login.minutes', { count: Math.ceil(seconds / 60) });
+}
+
+/* The button's words: signing in, paused with the time left, or "Sign in". */
+function renderButton() {
+  const left = Math.ceil((pausedUntil - Date.now()) / 1000);
+  if (left > 0) {
+    submit.disabled = true;
+    submit.textContent = t('login.wait', { time: duration(left) });
+  } else if (signingIn) {
+    submit.disabled = true;
+    submit.textContent = t('login.signingIn');
+  } else {
+    submit.disabled = false;
+    submit.textContent = t('login.submit');
+  }
 }
 
 /* Throttled: the button says how long is left and comes back by itself. */
 function pause(seconds) {
   pausedUntil = Date.now() + seconds * 1000;
   clearInterval(countdown);
-  const tick = () => {
-    const left = Math.ceil((pausedUntil - Date.now()) / 1000);
-    if (left <= 0) {
-      clearInterval(countdown);
-      submit.disabled = false;
-      submit.textContent = 'Sign in';
-      return;
-    }
-    submit.disabled = true;
-    submit.textContent = `Try again in ${minutes(left)}`;
-  };
-  tick();
-  countdown = setInterval(tick, 1000);
+  renderButton();
+  countdown = setInterval(() => {
+    if (Date.now() >= pausedUntil) clearInterval(countdown);
+    renderButton();
+  }, 1000);
 }
 
 function describe(err) {
-  if (!(err instanceof ApiError)) return 'Something went wrong. Please try again.';
+  if (!(err instanceof ApiError)) return () => t('login.error.generic');
   switch (err.status) {
-    case 0: return 'The server cannot be reached. Check your connection and try again.';
-    case 400: return `Please check what you entered: ${err.message}`;
-    case 401: return 'The username or password is not right. Please try again.';
+    case 0: return () => t('login.error.unreachable');
+    case 400: return () => t('login.error.invalid', { why: err.message });
+    case 401: return () => t('login.error.wrong');
     case 429: {
       const wait = err.retryAfter || 60;
-      return 'Too many failed sign-in attempts for this account or from this network. ' +
-        `To protect the account, sign-in is paused: try again in ${minutes(wait)}.`;
+      return () => t('login.error.throttled', { time: duration(wait) });
     }
-    default: return 'The server could not sign you in just now. Please try again in a moment.';
+    default: return () => t('login.error.server');
   }
 }
 
@@ -89,18 +100,18 @@ form.addEventListener('submit', async (event) => {
   event.preventDefault();
   if (Date.now() < pausedUntil) return;
   if (username.value.trim() === '') {
-    showError('Please enter your username.', username);
+    showError(() => t('login.error.noUsername'), username);
     username.focus();
     return;
   }
   if (password.value === '') {
-    showError('Please enter your password.', password);
+    showError(() => t('login.error.noPassword'), password);
     password.focus();
     return;
   }
-  showError('');
-  submit.disabled = true;
-  submit.textContent = 'Signing in...';
+  showError(null);
+  signingIn = true;
+  renderButton();
   try {
     const reply = await ChatApi.login(username.value.trim(), password.value);
     storageSet(sessionStorage, AGENT_KEY, { token: reply.token, expiresAt: reply.expiresAt, agent: reply.agent });
@@ -113,10 +124,14 @@ form.addEventListener('submit', async (event) => {
     if (throttled) pause(err.retryAfter || 60);
     (username.value.trim() === '' ? username : password).focus();
   }
-  if (Date.now() >= pausedUntil) {
-    submit.disabled = false;
-    submit.textContent = 'Sign in';
-  }
+  signingIn = false;
+  renderButton();
+});
+
+onLanguageChange(() => {
+  if (notice.dataset.kind) notice.textContent = t(notices[notice.dataset.kind]);
+  if (errorSays !== null) error.textContent = errorSays();
+  renderButton();
 });
 
 username.focus();

@@ -1,20 +1,25 @@
 // The agent workbench (/agent): the queue of waiting customers, the agent's
 // own chats with their unread counts, and one conversation at a time with
-// its history, typing, transfer and close. The login token comes from the
-// sign-in page through sessionStorage; when it stops working the agent is
-// told and sent back to /login. A dropped connection never logs out.
+// its history, typing, transfer and close, beside what is known of the
+// visitor. Alerts (alerts.js) make sure a new chat or message is noticed
+// in a background tab. The login token comes from the sign-in page through
+// sessionStorage; when it stops working the agent is told and sent back to
+// /login. A dropped connection never logs out.
 
-import { ApiError, ChatApi, TEXT_LOGIN_EXPIRED, createChatWebSocket } from './chat-client.js';
+import { Alerts, DEFAULT_REPEAT_S } from './alerts.js';
+import { wireAlertsPanel } from './alerts-panel.js';
+import { ApiError, ChatApi, createChatWebSocket } from './chat-client.js';
 import { wireDialogs } from './dialogs.js';
+import { languageSwitch, onLanguageChange, t } from './i18n.js';
 import { renderSessionLists } from './session-list.js';
 import {
   $, AGENT_KEY, MessageList, StatusBar, TypingIndicator, el, storageGet, storageSet,
   updateSendButton, wireComposer,
 } from './ui.js';
+import { VisitorContext } from './visitor-context.js';
 
 const LOGIN_REDIRECT_MS = 2500;
 const MAX_TEXT = 4000;
-const TITLE = document.title;
 
 const ui = {
   layout: $('#layout'),
@@ -22,7 +27,6 @@ const ui = {
   bannerText: $('#banner-text'),
   bannerLink: $('#banner-link'),
   meName: $('#me-name'),
-  meId: $('#me-id'),
   logout: $('#logout'),
   offlineNote: $('#offline-note'),
   placeholder: $('#placeholder'),
@@ -36,6 +40,7 @@ const ui = {
   close: $('#close'),
   earlier: $('#earlier'),
   claimBar: $('#claim-bar'),
+  claimText: $('#claim-text'),
   claimCurrent: $('#claim-current'),
   ended: $('#ended'),
   composer: $('#composer'),
@@ -51,16 +56,6 @@ const listNodes = {
   mineEmpty: $('#mine-empty'),
 };
 
-const status = new StatusBar($('#status'), { hideConnected: false });
-const typing = new TypingIndicator($('#typing'));
-const list = new MessageList($('#messages'), {
-  isOwn: (m) => m.senderType === 'agent' && m.senderId === me.id,
-  senderLabel: (m) => {
-    if (m.senderType === 'customer') return views.get(m.sessionId)?.session.customerName || 'Customer';
-    return m.senderType === 'agent' ? `Agent ${m.senderId}` : 'Notice';
-  },
-});
-
 /** Every session shown: id -> {session, messages: Map id -> message, unread, loaded, hasMore}. */
 const views = new Map();
 let current = null;
@@ -69,6 +64,38 @@ let api = null;
 let chat = null;
 let opened = false;
 let expired = false;
+let connState = 'connecting';
+/* What the placeholder says: a function, so that it is said again in another language. */
+let placeholderSays = () => t('agent.placeholder');
+let offlineCount = 0;
+/* Chats this page is claiming: their session frames are no news to the agent. */
+const claiming = new Set();
+
+const status = new StatusBar($('#status'), { hideConnected: false });
+const typing = new TypingIndicator($('#typing'));
+const list = new MessageList($('#messages'), {
+  isOwn: (m) => m.senderType === 'agent' && m.senderId === me.id,
+  senderLabel,
+  avatarName: (m) => (m.senderType === 'system' ? null : senderLabel(m)),
+});
+const context = new VisitorContext();
+const alerts = new Alerts({
+  agentId: () => me.id,
+  baseTitle: () => t('agent.pageTitle'),
+  onOpen: (id) => {
+    if (views.has(id)) select(id);
+  },
+  onChange: () => renderAlertsPanel(),
+});
+const renderAlertsPanel = wireAlertsPanel(alerts);
+
+/* Who wrote a message: the name the server gives it, else what the page knows. */
+function senderLabel(m) {
+  if (m.senderName) return m.senderName;
+  if (m.senderType === 'customer') return views.get(m.sessionId)?.session.customerName || t('agent.customer');
+  if (m.senderType === 'agent') return t('agent.agentNumber', { id: m.senderId });
+  return t('agent.notice');
+}
 
 const growComposer = wireComposer(ui.text, submitReply, () => {
   if (chat !== null && current !== null) chat.sendTyping(current);
@@ -82,13 +109,13 @@ function loginExpired() {
   expired = true;
   if (chat !== null) chat.destroy();
   storageSet(sessionStorage, AGENT_KEY, null);
-  ui.bannerText.textContent = TEXT_LOGIN_EXPIRED;
+  ui.bannerText.textContent = t('common.loginExpired');
   ui.bannerLink.hidden = false;
   ui.banner.hidden = false;
   ui.banner.dataset.kind = 'login-expired';
   ui.layout.inert = true;
   ui.logout.disabled = true;
-  status.update('error', { message: 'Signed out' });
+  status.update('error', { message: t('agent.signedOut') });
   setTimeout(() => window.location.assign('/login?reason=expired'), LOGIN_REDIRECT_MS);
 }
 
@@ -99,8 +126,8 @@ function failed(err, show) {
     return;
   }
   const text = err instanceof ApiError && err.status === 0
-    ? 'The server cannot be reached. Please try again.'
-    : (err instanceof ApiError ? err.message : 'Something went wrong. Please try again.');
+    ? t('agent.error.unreachable')
+    : (err instanceof ApiError ? err.message : t('agent.error.generic'));
   if (show) show(text);
   else console.warn('chat:', text);
 }
@@ -135,10 +162,10 @@ function isMine(s) {
 }
 
 function renderLists() {
-  const unread = renderSessionLists(listNodes, views, {
-    current, isMine, onOpen: select, onClaim: claimSession,
+  renderSessionLists(listNodes, views, {
+    current, isMine, onOpen: select, onClaim: claimSession, alerting: (id) => alerts.has(id),
   });
-  document.title = unread > 0 ? `(${unread}) ${TITLE}` : TITLE;
+  alerts.render();
 }
 
 /* The queue and the agent's active chats, as the server has them now. */
@@ -147,7 +174,10 @@ async function loadLists() {
   const seen = new Set();
   for (const s of [...queued.sessions, ...active.sessions]) {
     seen.add(s.id);
+    const before = views.get(s.id);
     viewOf(s);
+    context.note(s);
+    noteAlerts(s, before === undefined ? null : before.session, false);
   }
   // Gone while the connection was down: claimed by others, transferred, closed.
   for (const [id, v] of views) {
@@ -155,11 +185,36 @@ async function loadLists() {
     try {
       updateSession(await api.getSession(id));
     } catch (err) {
-      if (err instanceof ApiError && (err.status === 403 || err.status === 404)) dropView(id, 'This chat is no longer yours.');
+      if (err instanceof ApiError && (err.status === 403 || err.status === 404)) dropView(id, () => t('agent.why.notYours'));
       else throw err;
     }
   }
   renderLists();
+}
+
+/*
+ * What a session's news means for the alerts: a chat waits (queued, or a
+ * left message), a chat became this agent's without their doing (routed
+ * to them, transferred to them), or it no longer needs them. live: the
+ * news came now, not with the lists at start.
+ */
+function noteAlerts(s, before, live) {
+  const name = s.customerName;
+  if (s.status === 'queued') {
+    const reason = s.kind === 'message' ? 'left' : 'queued';
+    alerts.raise(s.id, reason, { name, text: s.subject || '' });
+    return;
+  }
+  alerts.resolve(s.id, ['queued', 'left']);
+  if (!isMine(s) || s.status !== 'active') {
+    alerts.resolve(s.id);
+    return;
+  }
+  const givenToMe = live && !claiming.has(s.id) && (before === null || before.agentId !== me.id);
+  if (givenToMe) {
+    alerts.raise(s.id, 'assigned', { name, text: s.subject || '' });
+    if (s.id === current) alerts.viewed(s.id);
+  }
 }
 
 /* A session event, or a fresher copy of a session. */
@@ -167,18 +222,24 @@ function updateSession(s) {
   const before = views.get(s.id);
   if (s.status === 'queued' || isMine(s)) {
     const v = viewOf(s);
+    context.update(s);
     if (s.id === current) showSessionState(v, before ? before.session : null);
   } else if (before !== undefined) {
-    const why = s.status === 'closed' ? 'The customer left before anyone took the chat.'
-      : before.session.agentId === me.id ? `The chat was transferred to agent ${s.agentId}.`
-        : 'Another agent took this chat.';
+    const old = before.session;
+    let why;
+    if (s.status === 'closed') why = () => t('agent.why.leftBeforeTaken');
+    else if (old.agentId === me.id) why = () => t('agent.why.transferred', { name: s.agentName || `#${s.agentId}` });
+    else why = () => t('agent.why.taken');
     dropView(s.id, why);
   }
+  noteAlerts(s, before === undefined ? null : before.session, true);
   renderLists();
 }
 
 function dropView(id, why) {
   views.delete(id);
+  alerts.resolve(id);
+  context.forget(id);
   if (current === id) deselect(why);
 }
 
@@ -190,17 +251,15 @@ async function select(id) {
   if (v === undefined) return;
   current = id;
   v.unread = 0;
+  alerts.viewed(id);
   document.body.classList.add('show-conversation');
   ui.placeholder.hidden = true;
   ui.view.hidden = false;
   ui.notice.hidden = true;
   typing.hide();
-  list.clear();
-  list.addMessages([...v.messages.values()]);
-  for (const entry of chat.outbox) {
-    if (entry.sessionId === id) list.addPending(entry, !chat.isOpen);
-  }
+  drawConversation(v);
   showSessionState(v, null);
+  context.show(v.session);
   renderLists();
   (ui.composer.hidden ? ui.title : ui.text).focus();
   if (!v.loaded) {
@@ -213,12 +272,21 @@ async function select(id) {
   list.scrollToEnd();
 }
 
+function drawConversation(v) {
+  list.clear();
+  list.addMessages([...v.messages.values()]);
+  for (const entry of chat.outbox) {
+    if (entry.sessionId === v.session.id) list.addPending(entry, !chat.isOpen);
+  }
+}
+
 function deselect(why) {
   current = null;
   typing.hide();
   ui.view.hidden = true;
   ui.placeholder.hidden = false;
-  ui.placeholderText.textContent = why || 'Pick a conversation on the left, or claim one from the queue.';
+  placeholderSays = why || (() => t('agent.placeholder'));
+  ui.placeholderText.textContent = placeholderSays();
   document.body.classList.remove('show-conversation');
   renderLists();
 }
@@ -243,26 +311,32 @@ function notice(text) {
 /* The header, the composer or the claim bar, as the session's state wants. */
 function showSessionState(v, before) {
   const s = v.session;
-  const state = { queued: 'Waiting', active: 'Active', closed: 'Closed' }[s.status] || s.status;
+  const state = ['queued', 'active', 'closed'].includes(s.status) ? t(`agent.state.${s.status}`) : s.status;
+  const left = s.kind === 'message';
   ui.title.textContent = s.customerName;
   ui.meta.replaceChildren(
     el('span', { class: `state-badge ${s.status}` }, state),
-    ` ${s.channel} \u00b7 chat ${s.id}`,
+    left ? ' ' : '',
+    left ? el('span', { class: 'state-badge left-message' }, t('agent.list.leftMessage')) : '',
+    ` ${s.channel} \u00b7 ${t('agent.chatNumber', { id: s.id })}`,
+    s.customerEmail ? ` \u00b7 ${s.customerEmail}` : '',
     s.subject ? ` \u00b7 ${s.subject}` : '',
   );
   const mine = isMine(s) && s.status === 'active';
   ui.claimBar.hidden = s.status !== 'queued';
+  ui.claimText.textContent = left ? t('agent.claim.leftText') : t('agent.claim.text');
   ui.composer.hidden = !mine;
   ui.ended.hidden = s.status !== 'closed';
   ui.transfer.hidden = !mine;
   ui.close.hidden = !mine;
   ui.earlier.hidden = !v.hasMore;
   if (s.status === 'closed') typing.hide();
-  if (before !== null && before.status !== 'closed' && s.status === 'closed') list.addNote('The chat was closed.');
-  if (before !== null && before.status === 'queued' && mine) list.addNote('You claimed this chat.');
+  if (before !== null && before.status !== 'closed' && s.status === 'closed') list.addNote(() => t('agent.note.closed'));
+  if (before !== null && before.status === 'queued' && mine) list.addNote(() => t('agent.note.claimed'));
 }
 
 async function claimSession(id) {
+  claiming.add(id);
   try {
     const s = await api.claim(id);
     updateSession(s);
@@ -271,10 +345,15 @@ async function claimSession(id) {
   } catch (err) {
     if (err instanceof ApiError && err.status === 409) {
       updateSession(await api.getSession(id).catch(() => ({ id, status: 'closed', agentId: null })));
-      if (current === null) ui.placeholderText.textContent = 'Another agent took that chat first.';
+      if (current === null) {
+        placeholderSays = () => t('agent.why.takenFirst');
+        ui.placeholderText.textContent = placeholderSays();
+      }
       return;
     }
     failed(err, current === id ? notice : undefined);
+  } finally {
+    claiming.delete(id);
   }
 }
 
@@ -302,7 +381,7 @@ function submitReply() {
   const v = views.get(current);
   if (text === '' || v === undefined || !isMine(v.session) || v.session.status !== 'active') return;
   if (text.length > MAX_TEXT) {
-    notice(`Replies are limited to ${MAX_TEXT} characters.`);
+    notice(t('agent.error.tooLong', { max: MAX_TEXT }));
     return;
   }
   const entry = chat.sendMessage(current, text);
@@ -330,7 +409,7 @@ wireDialogs({
 // Live traffic
 
 function receive(m) {
-  let v = views.get(m.sessionId);
+  const v = views.get(m.sessionId);
   if (v === undefined) {
     // A chat this page does not know yet: the server says what it is.
     api.getSession(m.sessionId).then((s) => {
@@ -346,22 +425,27 @@ function receive(m) {
     if (m.senderType === 'customer') typing.hide();
   }
   const away = current !== m.sessionId || document.visibilityState !== 'visible';
-  if (m.senderType === 'customer' && away) v.unread++;
+  if (m.senderType === 'customer' && away) {
+    v.unread++;
+    if (isMine(v.session)) {
+      alerts.raise(m.sessionId, 'message', { name: v.session.customerName, text: m.text, unread: v.unread });
+    } else if (v.session.status === 'queued') {
+      alerts.raise(m.sessionId, v.session.kind === 'message' ? 'left' : 'queued',
+        { name: v.session.customerName, text: m.text });
+    }
+  }
   renderLists();
 }
 
 function offlineComplete(count) {
   if (count <= 0) return;
-  ui.offlineNote.textContent = count === 1 ? '1 offline message loaded' : `${count} offline messages loaded`;
+  offlineCount = count;
+  ui.offlineNote.textContent = t('common.offlineLoaded', { count });
   ui.offlineNote.hidden = false;
 }
 
 function sendFailed(entry, code, text) {
-  const why = {
-    SESSION_CLOSED: 'the chat is closed',
-    FORBIDDEN: 'the chat is no longer yours',
-    INVALID_MESSAGE: 'the reply is empty or too long',
-  }[code] || text;
+  const why = ['SESSION_CLOSED', 'FORBIDDEN', 'INVALID_MESSAGE'].includes(code) ? t(`agent.why.send.${code}`) : text;
   const retry = code === 'SESSION_CLOSED' || code === 'FORBIDDEN' ? null : () => {
     const again = chat.sendMessage(entry.sessionId, entry.text);
     if (current === entry.sessionId) list.addPending(again, !chat.isOpen);
@@ -369,13 +453,14 @@ function sendFailed(entry, code, text) {
   if (current === entry.sessionId) list.failPending(entry.clientMsgId, why, retry);
   if (code === 'SESSION_CLOSED' || code === 'FORBIDDEN') {
     api.getSession(entry.sessionId).then(updateSession, (err) => {
-      if (err instanceof ApiError && err.status === 403) dropView(entry.sessionId, 'This chat is no longer yours.');
+      if (err instanceof ApiError && err.status === 403) dropView(entry.sessionId, () => t('agent.why.notYours'));
       else failed(err);
     });
   }
 }
 
 function onStateChange(state, detail) {
+  connState = state;
   status.update(state, detail);
   updateSendButton(ui.send, state);
   if (state === 'connected') list.markAllSending();
@@ -397,14 +482,42 @@ async function onOpen() {
 }
 
 document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState !== 'visible' || current === null) return;
+  alerts.viewed(current);
   const v = views.get(current);
-  if (document.visibilityState === 'visible' && v !== undefined && v.unread > 0) {
-    v.unread = 0;
-    renderLists();
-  }
+  if (v !== undefined && v.unread > 0) v.unread = 0;
+  renderLists();
 });
 
 // ---------------------------------------------------------------------------
+// Languages: everything on screen is said again in the one chosen.
+
+$('#language-slot').append(languageSwitch({ className: 'language-switch' }));
+
+onLanguageChange(() => {
+  status.render();
+  updateSendButton(ui.send, connState);
+  list.refresh();
+  renderLists();
+  const v = views.get(current);
+  if (v !== undefined) {
+    showSessionState(v, null);
+    context.refresh();
+  }
+  ui.placeholderText.textContent = placeholderSays();
+  if (offlineCount > 0) ui.offlineNote.textContent = t('common.offlineLoaded', { count: offlineCount });
+  renderAlertsPanel();
+});
+
+// ---------------------------------------------------------------------------
+
+/* How often an alert comes again: the server's setting, else 30 s. */
+async function loadAlertRepeat() {
+  try {
+    const a = await ChatApi.availability();
+    alerts.setRepeat(Number(a.alertRepeat) || DEFAULT_REPEAT_S);
+  } catch { /* an older server: the default */ }
+}
 
 async function start() {
   const stored = storageGet(sessionStorage, AGENT_KEY);
@@ -412,6 +525,7 @@ async function start() {
     window.location.replace('/login');
     return;
   }
+  ui.placeholderText.textContent = placeholderSays();
   api = new ChatApi({ userType: 'agent', credentials: { token: stored.token } });
   chat = createChatWebSocket({ api });
   chat.onStateChange = onStateChange;
@@ -425,20 +539,25 @@ async function start() {
   chat.onTyping = (e) => {
     const v = views.get(e.sessionId);
     if (e.sessionId === current && e.senderType === 'customer' && v !== undefined) {
-      typing.show(`${v.session.customerName} is typing`);
+      typing.show(t('common.typing', { name: v.session.customerName }));
     }
   };
   chat.onLoginExpired = loginExpired;
 
   me = stored.agent || me;
   showMe();
+  alerts.reload();
+  const repeat = loadAlertRepeat();
   try {
     const who = await api.me();
     me = { id: who.id, username: who.username, displayName: who.displayName };
     showMe();
+    alerts.reload();
+    await repeat;
     await loadLists();
   } catch (err) {
     failed(err, (text) => {
+      placeholderSays = () => text;
       ui.placeholderText.textContent = text;
     });
     if (expired) return;
@@ -448,7 +567,6 @@ async function start() {
 
 function showMe() {
   ui.meName.textContent = me.displayName || me.username || '';
-  ui.meId.textContent = me.id ? `ID ${me.id}` : '';
 }
 
 start();
