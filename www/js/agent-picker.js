@@ -33,7 +33,14 @@ export class AgentPicker {
     this.filter.addEventListener('input', () => this.render());
   }
 
-  /** Load the list again; resolves to false (and says why) when it could not. */
+  /** Nothing picked, no filter: as the dialog opens. */
+  reset() {
+    this.agents = [];
+    this.filter.value = '';
+    this.list.replaceChildren();
+  }
+
+  /** Load the list again, keeping what was picked; resolves to false (and says why) when it could not. */
   async load() {
     const chosen = this.selectedId();
     this.state.textContent = t('agent.picker.loading');

@@ -116,6 +116,7 @@ class Chime {
  *   options.baseTitle()    the page's title without alerts
  *   options.onOpen(id)     open that chat (a notification was clicked)
  *   options.onChange()     the settings, permission or sound state changed
+ *   options.announce(text) say a new alert to a screen reader
  */
 export class Alerts {
   constructor(options) {
@@ -211,7 +212,10 @@ export class Alerts {
     if (info.text) e.text = clip(info.text);
     if (Number.isInteger(info.unread)) e.unread = info.unread;
     // A burst of messages is one alert; each later message alerts again.
-    if (fresh || (reason === 'message' && Date.now() - e.firedAt >= BURST_MS)) this.fire([[id, e]]);
+    if (fresh || (reason === 'message' && Date.now() - e.firedAt >= BURST_MS)) {
+      this.fire([[id, e]]);
+      if (this.options.announce) this.options.announce(this.headline(e));
+    }
     this.start();
     this.render();
   }
@@ -297,9 +301,8 @@ export class Alerts {
   notify(id, e) {
     if (!this.settings.notify || this.permission !== 'granted') return;
     if (document.visibilityState === 'visible' && document.hasFocus()) return;
+    const title = this.headline(e);
     const reason = REASONS.find((r) => e.reasons.has(r));
-    const name = e.name || t('agent.customer');
-    const title = t(`agent.alert.notify.${reason}`, { name });
     this.closeNotification(e);
     try {
       const n = new window.Notification(title, {
@@ -318,6 +321,12 @@ export class Alerts {
       // Chrome on Android allows notifications only from a service worker.
       console.warn('chat: the notification could not be shown:', err.message);
     }
+  }
+
+  /* "Ann is waiting for an agent": what the alert is about, in words. */
+  headline(e) {
+    const reason = REASONS.find((r) => e.reasons.has(r));
+    return t(`agent.alert.notify.${reason}`, { name: e.name || t('agent.customer') });
   }
 
   closeNotification(e) {

@@ -43,6 +43,7 @@ export function wireDialogs(ctx) {
 
   ui.transfer.addEventListener('click', async () => {
     showError('');
+    picker.reset();
     ui.transferDialog.showModal();
     await loadPicker();
     picker.focus();

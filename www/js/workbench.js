@@ -86,6 +86,7 @@ const alerts = new Alerts({
     if (views.has(id)) select(id);
   },
   onChange: () => renderAlertsPanel(),
+  announce: (text) => { $('#alert-announcer').textContent = text; },
 });
 const renderAlertsPanel = wireAlertsPanel(alerts);
 
