@@ -52,7 +52,27 @@ function recordStates() {
     send: (node) => `${node.disabled ? 'disabled' : 'enabled'} ${node.textContent.trim()}`,
   };
   describe['send-button'] = describe.send;
-  const note = () => {
+  // The guide's bar, each class and text it had, in order, even those it
+  // had only for a moment (disconnected, then reconnecting in the same task).
+  window.__guideLog = { classes: [], texts: [] };
+  const push = (list, value) => {
+    if (list[list.length - 1] !== value) list.push(value);
+  };
+  const guide = (records) => {
+    const node = document.getElementById('connection-status');
+    if (node === null) return;
+    const mine = records.filter((r) => r.target === node && r.attributeName === 'class');
+    for (const r of mine.slice(1)) push(window.__guideLog.classes, r.oldValue || '');
+    if (mine.length > 0) push(window.__guideLog.classes, node.className);
+    // Each textContent written is a childList record adding its text node.
+    for (const r of records) {
+      if (r.target === node && r.type === 'childList' && r.addedNodes.length > 0) {
+        push(window.__guideLog.texts, Array.from(r.addedNodes, (n) => n.textContent).join(''));
+      }
+    }
+  };
+  const note = (records = []) => {
+    guide(records);
     for (const [id, as] of [['status', 'status'], ['connection-status', 'status'], ['send', 'send'], ['send-button', 'send']]) {
       const node = document.getElementById(id);
       if (node === null) continue;
@@ -64,7 +84,7 @@ function recordStates() {
     }
   };
   new MutationObserver(note).observe(document, {
-    subtree: true, attributes: true, childList: true, characterData: true,
+    subtree: true, attributes: true, childList: true, characterData: true, attributeOldValue: true,
   });
 }
 
@@ -86,6 +106,7 @@ async function newPage(browser, stack, options) {
     baseURL: `http://127.0.0.1:${stack.port}`,
     viewport: options.viewport || { width: 1280, height: 800 },
     reducedMotion: 'reduce',
+    locale: options.locale || 'en-US',
   });
   context.setDefaultTimeout(WAIT_MS);
   await context.addInitScript(recordStates);
@@ -119,6 +140,11 @@ function assertNoConsoleErrors(p, allowed = []) {
   assert.deepEqual(p.record.errors, [], `${p.name}: uncaught exceptions`);
   const errors = p.record.console.filter((m) => m.type === 'error' && !allowed.some((re) => re.test(m.text)));
   assert.deepEqual(errors.map((m) => m.text), [], `${p.name}: console errors`);
+}
+
+/** Every class and every text the guide's #connection-status had, in order: {classes, texts}. */
+async function guideLog(page) {
+  return page.evaluate(() => window.__guideLog);
 }
 
 /** The states the page's status bar ("status") or send button ("send") went through. */
@@ -357,6 +383,7 @@ module.exports = {
   openPage,
   assertNoConsoleErrors,
   history,
+  guideLog,
   waitState,
   stateSelector,
   guideStatus,

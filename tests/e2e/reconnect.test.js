@@ -194,7 +194,9 @@ test('scenario 3: after a server restart the pages reconnect with the same token
     await b.say(c, 'Written while disconnected');
     await c.waitForSelector('.bubble.pending[data-delivery="waiting"] >> text=Written while disconnected');
     // The first attempt fails while websocketd is down; the back-off goes on.
-    await c.getByText('Reconnecting (attempt 2 of 5)...').waitFor({ timeout: 20000 });
+    // The guide's bar says "Reconnecting..."; which attempt it is, its tooltip.
+    await c.locator('#connection-status.status-reconnecting[title="Reconnecting (attempt 2 of 5)..."]')
+      .waitFor({ state: 'attached', timeout: 20000 });
     assert.equal(calls(customer, 'POST', '/api/v1/customers/token').length, 0);
   } finally {
     process.kill(stack.pid, 'SIGCONT');

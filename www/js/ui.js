@@ -202,8 +202,15 @@ export class StatusBar {
   render() {
     if (this.state === null) return;
     const { state, detail } = this;
-    if (this.guide) this.node.textContent = this.guideText(state, detail);
-    else this.text.textContent = StatusBar.describe(state, detail);
+    if (this.guide) {
+      this.node.textContent = this.guideText(state, detail);
+      // The guide's words are short; the detail (which attempt, a renewal) is a tooltip.
+      const more = StatusBar.describe(state, detail);
+      if (more !== this.node.textContent) this.node.title = more;
+      else this.node.removeAttribute('title');
+    } else {
+      this.text.textContent = StatusBar.describe(state, detail);
+    }
     if (this.action !== null) {
       this.action.hidden = state !== 'error';
       this.action.textContent = this.retries() ? t('common.tryAgain') : t('common.status.reload');
