@@ -13,7 +13,7 @@
  * CHAT_HOURS is a comma-separated list of entries. An entry is a day
  * (mon tue wed thu fri sat sun, any case) or a range of days (mon-fri;
  * fri-mon wraps over the weekend), then one or more opening times
- * HH:MM-HH:MM, or the word closed. A closing time at or before the opening
+ * HH:MM-HH:MM, or the word closed. A closing time before the opening
  * time is on the next day (fri 22:00-02:00 runs into Saturday); 24:00 is
  * midnight at the end of the day. Several entries may name one day; their
  * hours add up. "closed" says a day has no hours opening on it and may
@@ -31,8 +31,8 @@
  * 03:00 CEST); hours lying wholly in the skipped hour do not open that
  * day. On the day the clocks go back, a time that the clock reads twice
  * is its first reading (Europe/Berlin, last Sunday of October: 02:30 is
- * 02:30 CEST), and hours are measured in real time, so a day of 23 or 25
- * hours has hours one shorter or longer where they span the change.
+ * 02:30 CEST). Hours are measured in real time: hours that span a change
+ * are an hour shorter or longer (sun 00:00-24:00 lasts 23 or 25 hours).
  *
  * hours_open_at() sets the process's TZ variable to the zone and calls
  * tzset(): our programs are single-threaded and nothing else in them uses
