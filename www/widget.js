@@ -176,7 +176,12 @@
     if (event.origin !== origin || frame === null || event.source !== frame.contentWindow) return;
     var data = event.data || {};
     if (data.source !== 'chat-widget') return;
-    if (data.type === 'close') show(false);
+    if (data.type === 'ready') {
+      // The chat's script runs after the frame's load event: tell it again.
+      tell(open ? 'open' : 'close');
+      sent = null;
+      tellContext();
+    } else if (data.type === 'close') show(false);
     else if (data.type === 'unread' && !open) setUnread(Number(data.count) || 0);
   });
   phone.addEventListener('change', function () {

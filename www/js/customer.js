@@ -636,6 +636,11 @@ if (embedded) {
   });
 }
 
+if (embedded) {
+  // Listening now: the host may say where things stand (open or not, its page).
+  window.parent.postMessage({ source: 'chat-widget', type: 'ready' }, '*');
+}
+
 document.addEventListener('visibilitychange', () => {
   if (document.visibilityState !== 'visible' || !widgetOpen) return;
   unread = 0;
