@@ -180,6 +180,9 @@ config_load(struct config *cfg, char *err, size_t errsz)
 	    (int)PRECHAT_EMAIL_OPTIONAL, &choice, err, errsz) == -1)
 		return -1;
 	cfg->prechat_email = (enum prechat_email)choice;
+	if (hours_parse(cfg->hours, cfg->timezone, &cfg->business, err,
+	    errsz) == -1)
+		return -1;
 
 	v = env("CHAT_DB_SYNC");
 	if (v == NULL || strcmp(v, "normal") == 0)

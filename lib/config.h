@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 
+#include "hours.h"
 #include "log.h"
 
 /* CHAT_SMTP_TLS: STARTTLS when offered (required with a login), always, never. */
@@ -47,6 +48,7 @@ struct config {
 	const char *public_url;		/* CHAT_PUBLIC_URL: the visitor page's address, for links in mail; "" = none */
 	const char *hours;		/* CHAT_HOURS: business hours, "" = always open */
 	const char *timezone;		/* CHAT_TIMEZONE: of the business hours */
+	struct hours business;		/* CHAT_HOURS in CHAT_TIMEZONE, parsed */
 	const char *smtp_url;		/* CHAT_SMTP_URL: smtp://host:port or smtps://, "" = no mail */
 	const char *smtp_user;		/* CHAT_SMTP_USER, "" = no login */
 	const char *smtp_password;	/* CHAT_SMTP_PASSWORD */

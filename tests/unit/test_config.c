@@ -9,7 +9,7 @@ static const char *const all_vars[] = {
 	"CHAT_MAX_BODY", "CHAT_DB_BUSY_TIMEOUT", "CHAT_DB_SYNC",
 	"CHAT_LOG_LEVEL", "CHAT_LOG_FILE", "CHAT_WS_RATE", "CHAT_AGENT_MAX_ACTIVE",
 	"CHAT_SMTP_URL", "CHAT_SMTP_TLS", "CHAT_PRECHAT_EMAIL", "CHAT_NAME",
-	"CHAT_UNCLAIMED_TIMEOUT", "CHAT_ALERT_REPEAT",
+	"CHAT_UNCLAIMED_TIMEOUT", "CHAT_ALERT_REPEAT", "CHAT_HOURS", "CHAT_TIMEZONE",
 };
 
 static int
@@ -101,6 +101,8 @@ static const struct {
 	{ "CHAT_PRECHAT_EMAIL", "Required", "off, optional, required" },
 	{ "CHAT_UNCLAIMED_TIMEOUT", "1", "5..86400" },
 	{ "CHAT_ALERT_REPEAT", "0", "5..3600" },
+	{ "CHAT_HOURS", "mon-fry 09:00-17:00", "unknown day" },
+	{ "CHAT_TIMEZONE", "Mars/Olympus", "CHAT_TIMEZONE" },
 };
 
 static void
