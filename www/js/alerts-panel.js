@@ -71,7 +71,7 @@ export function wireAlertsPanel(alerts) {
       class: r.ok ? 'ok' : 'problem', 'data-what': r.what,
     },
     el('span', { class: 'report-mark', 'aria-hidden': 'true' }, r.ok ? '\u2713' : '!'),
-    el('span', { class: 'report-what' }, `${t(`agent.alerts.what.${r.what}`)}: `),
+    el('span', { class: 'report-what' }, t('agent.alerts.whatLabel', { what: t(`agent.alerts.what.${r.what}`) })),
     r.text)));
   }
 

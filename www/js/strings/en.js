@@ -232,6 +232,7 @@ export default {
   'agent.alerts.what.notify': 'Notifications',
   'agent.alerts.what.sound': 'Sound',
   'agent.alerts.what.title': 'Tab title',
+  'agent.alerts.whatLabel': '{what}: ',
   'agent.alerts.test.running': 'Testing...',
   'agent.alerts.test.notifyShown': 'a test notification was shown.',
   'agent.alerts.test.notifySent': 'a test notification was sent. If none appeared, the system holds it back: check its notification settings for this browser (Do Not Disturb, Focus).',

@@ -226,6 +226,7 @@ export default {
   'agent.alerts.what.notify': '通知',
   'agent.alerts.what.sound': '声音',
   'agent.alerts.what.title': '标签页标题',
+  'agent.alerts.whatLabel': '{what}：',
   'agent.alerts.test.running': '正在测试...',
   'agent.alerts.test.notifyShown': '已显示一条测试通知。',
   'agent.alerts.test.notifySent': '已发送一条测试通知。如果没有出现，说明被系统拦截了：请检查系统中此浏览器的通知设置（勿扰模式、专注模式）。',
