@@ -91,7 +91,8 @@ function recordStates() {
 /**
  * A new browser context and page that remember their console errors,
  * uncaught exceptions, WebSocket addresses and API calls.
- * options: viewport, name (in messages), test (closes it when that test ends).
+ * options: viewport, locale, timezoneId, name (in messages), test (closes
+ * it when that test ends).
  */
 async function openPage(browser, stack, options = {}) {
   const p = await newPage(browser, stack, options);
@@ -107,6 +108,7 @@ async function newPage(browser, stack, options) {
     viewport: options.viewport || { width: 1280, height: 800 },
     reducedMotion: 'reduce',
     locale: options.locale || 'en-US',
+    timezoneId: options.timezoneId,
   });
   context.setDefaultTimeout(WAIT_MS);
   await context.addInitScript(recordStates);
