@@ -68,7 +68,7 @@ export default {
   'visitor.error.generic': 'Something went wrong. Please try again.',
   'visitor.error.loading': 'Something went wrong loading the conversation.',
   'visitor.error.expired': 'Your chat session has expired. Please reload the page.',
-  'visitor.error.resume': 'This link has expired or was already used. You can start a new chat.',
+  'visitor.error.resume': 'This link has expired. You can start a new chat.',
   'visitor.message': 'Message',
   'visitor.placeholder': 'Type your message...',
   'visitor.composerHint': 'Enter sends the message, Shift and Enter start a new line. What you write while the connection is down is sent once it is back.',

@@ -64,7 +64,7 @@ export default {
   'visitor.error.generic': '出了点问题，请重试。',
   'visitor.error.loading': '加载对话时出错。',
   'visitor.error.expired': '您的会话已过期，请刷新页面。',
-  'visitor.error.resume': '此链接已过期或已使用，您可以开始新的对话。',
+  'visitor.error.resume': '此链接已过期，您可以开始新的对话。',
   'visitor.message': '消息',
   'visitor.placeholder': '请输入消息...',
   'visitor.composerHint': '按 Enter 发送，Shift 加 Enter 换行。断线时输入的内容会在恢复连接后发送。',
