@@ -9,6 +9,7 @@
 import { Alerts, DEFAULT_REPEAT_S } from './alerts.js';
 import { wireAlertsPanel } from './alerts-panel.js';
 import { ApiError, ChatApi, createChatWebSocket } from './chat-client.js';
+import { ConversationPane } from './conversation-pane.js';
 import { wireDialogs } from './dialogs.js';
 import { languageSwitch, onLanguageChange, t } from './i18n.js';
 import { renderSessionLists } from './session-list.js';
@@ -29,20 +30,9 @@ const ui = {
   meName: $('#me-name'),
   logout: $('#logout'),
   offlineNote: $('#offline-note'),
-  placeholder: $('#placeholder'),
-  placeholderText: $('#placeholder-text'),
-  view: $('#view'),
   back: $('#back'),
-  title: $('#conv-title'),
-  meta: $('#conv-meta'),
-  notice: $('#conv-notice'),
-  transfer: $('#transfer'),
-  close: $('#close'),
   earlier: $('#earlier'),
-  claimBar: $('#claim-bar'),
-  claimText: $('#claim-text'),
   claimCurrent: $('#claim-current'),
-  ended: $('#ended'),
   composer: $('#composer'),
   text: $('#text'),
   send: $('#send'),
@@ -65,8 +55,6 @@ let chat = null;
 let opened = false;
 let expired = false;
 let connState = 'connecting';
-/* What the placeholder says: a function, so that it is said again in another language. */
-let placeholderSays = () => t('agent.placeholder');
 let offlineCount = 0;
 /* Chats this page is claiming: their session frames are no news to the agent. */
 const claiming = new Set();
@@ -78,6 +66,7 @@ const list = new MessageList($('#messages'), {
   senderLabel,
   avatarName: (m) => (m.senderType === 'system' ? null : senderLabel(m)),
 });
+const pane = new ConversationPane({ list, typing });
 const context = new VisitorContext();
 const alerts = new Alerts({
   agentId: () => me.id,
@@ -253,16 +242,12 @@ async function select(id) {
   current = id;
   v.unread = 0;
   alerts.viewed(id);
-  document.body.classList.add('show-conversation');
-  ui.placeholder.hidden = true;
-  ui.view.hidden = false;
-  ui.notice.hidden = true;
-  typing.hide();
+  pane.open();
   drawConversation(v);
   showSessionState(v, null);
   context.show(v.session);
   renderLists();
-  (ui.composer.hidden ? ui.title : ui.text).focus();
+  pane.focus();
   if (!v.loaded) {
     try {
       await loadHistory(v);
@@ -283,12 +268,7 @@ function drawConversation(v) {
 
 function deselect(why) {
   current = null;
-  typing.hide();
-  ui.view.hidden = true;
-  ui.placeholder.hidden = false;
-  placeholderSays = why || (() => t('agent.placeholder'));
-  ui.placeholderText.textContent = placeholderSays();
-  document.body.classList.remove('show-conversation');
+  pane.close(why);
   renderLists();
 }
 
@@ -305,35 +285,11 @@ async function loadHistory(v, before) {
 }
 
 function notice(text) {
-  ui.notice.textContent = text;
-  ui.notice.hidden = false;
+  pane.notice(text);
 }
 
-/* The header, the composer or the claim bar, as the session's state wants. */
 function showSessionState(v, before) {
-  const s = v.session;
-  const state = ['queued', 'active', 'closed'].includes(s.status) ? t(`agent.state.${s.status}`) : s.status;
-  const left = s.kind === 'message';
-  ui.title.textContent = s.customerName;
-  ui.meta.replaceChildren(
-    el('span', { class: `state-badge ${s.status}` }, state),
-    left ? ' ' : '',
-    left ? el('span', { class: 'state-badge left-message' }, t('agent.list.leftMessage')) : '',
-    ` ${s.channel} \u00b7 ${t('agent.chatNumber', { id: s.id })}`,
-    s.customerEmail ? ` \u00b7 ${s.customerEmail}` : '',
-    s.subject ? ` \u00b7 ${s.subject}` : '',
-  );
-  const mine = isMine(s) && s.status === 'active';
-  ui.claimBar.hidden = s.status !== 'queued';
-  ui.claimText.textContent = left ? t('agent.claim.leftText') : t('agent.claim.text');
-  ui.composer.hidden = !mine;
-  ui.ended.hidden = s.status !== 'closed';
-  ui.transfer.hidden = !mine;
-  ui.close.hidden = !mine;
-  ui.earlier.hidden = !v.hasMore;
-  if (s.status === 'closed') typing.hide();
-  if (before !== null && before.status !== 'closed' && s.status === 'closed') list.addNote(() => t('agent.note.closed'));
-  if (before !== null && before.status === 'queued' && mine) list.addNote(() => t('agent.note.claimed'));
+  pane.show(v, isMine(v.session) && v.session.status === 'active', before);
 }
 
 async function claimSession(id) {
@@ -346,10 +302,7 @@ async function claimSession(id) {
   } catch (err) {
     if (err instanceof ApiError && err.status === 409) {
       updateSession(await api.getSession(id).catch(() => ({ id, status: 'closed', agentId: null })));
-      if (current === null) {
-        placeholderSays = () => t('agent.why.takenFirst');
-        ui.placeholderText.textContent = placeholderSays();
-      }
+      if (current === null) pane.placeholder(() => t('agent.why.takenFirst'));
       return;
     }
     failed(err, current === id ? notice : undefined);
@@ -403,7 +356,7 @@ wireDialogs({
   api: () => api,
   done: updateSession,
   failed,
-  focusTitle: () => ui.title.focus(),
+  focusTitle: () => pane.focusTitle(),
 });
 
 // ---------------------------------------------------------------------------
@@ -500,12 +453,8 @@ onLanguageChange(() => {
   updateSendButton(ui.send, connState);
   list.refresh();
   renderLists();
-  const v = views.get(current);
-  if (v !== undefined) {
-    showSessionState(v, null);
-    context.refresh();
-  }
-  ui.placeholderText.textContent = placeholderSays();
+  pane.refresh();
+  context.refresh();
   if (offlineCount > 0) ui.offlineNote.textContent = t('common.offlineLoaded', { count: offlineCount });
   renderAlertsPanel();
 });
@@ -526,7 +475,7 @@ async function start() {
     window.location.replace('/login');
     return;
   }
-  ui.placeholderText.textContent = placeholderSays();
+  pane.placeholder(() => t('agent.placeholder'));
   api = new ChatApi({ userType: 'agent', credentials: { token: stored.token } });
   chat = createChatWebSocket({ api });
   chat.onStateChange = onStateChange;
@@ -557,10 +506,7 @@ async function start() {
     await repeat;
     await loadLists();
   } catch (err) {
-    failed(err, (text) => {
-      placeholderSays = () => text;
-      ui.placeholderText.textContent = text;
-    });
+    failed(err, (text) => pane.placeholder(() => text));
     if (expired) return;
   }
   chat.connect();
