@@ -61,6 +61,7 @@ test('a browser that prefers Chinese gets the sign-in page and the workbench in 
   await page.getByRole('heading', { name: '客服登录' }).waitFor();
   assert.equal(await page.title(), '登录 - 客服工作台');
   assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
+  await b.screenshot(page, 'login-zh');
   await page.getByLabel('用户名').fill('li');
   await page.getByLabel('密码').fill('wrong-password');
   await page.getByRole('button', { name: '登录' }).click();

@@ -167,7 +167,8 @@ async function loadLists() {
     const before = views.get(s.id);
     viewOf(s);
     context.note(s);
-    noteAlerts(s, before === undefined ? null : before.session, false);
+    // At the start, what is there is no news; after a drop, what came meanwhile is.
+    noteAlerts(s, before === undefined ? null : before.session, opened);
   }
   // Gone while the connection was down: claimed by others, transferred, closed.
   for (const [id, v] of views) {
