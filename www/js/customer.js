@@ -1,30 +1,29 @@
 // The customer's chat page (/), on its own or inside the embed widget
-// (widget.js opens it as /?embed=1). The customer's tokens live in
-// localStorage, so a reload or a visit days later finds the conversation;
-// a site that creates its customers itself can hand them over in the
-// address's fragment, #customerId=..&channel=..&token=..&refreshToken=..,
-// and a link from a mail brings the visitor back with #resume=CODE; the
-// page removes either from the address bar at once.
+// (widget.js opens it as /?embed=1): the pre-chat form, or the away page
+// when nobody can answer, then the conversation. The credentials and how
+// they arrive are in customer-store.js, the away page and the offer of a
+// chat nobody answered in customer-away.js, the forms' checks and the
+// transcript in customer-forms.js, the visitor context in
+// customer-context.js, the host page in customer-embed.js.
 //
 // The status bar and the send button are the guide's own
 // (#connection-status with its status-* classes, #send-button), so the
 // guide's ChatUI works on this page unchanged.
 
 import { ApiError, ChatApi, createChatWebSocket } from './chat-client.js';
-import { applyStrings, languageSwitch, onLanguageChange, say, t } from './i18n.js';
+import { languageSwitch, onLanguageChange, say, t } from './i18n.js';
 import {
-  $, MessageList, StatusBar, TypingIndicator, clientText, storageGet, storageSet, updateSendButton,
-  wireComposer,
+  $, MessageList, StatusBar, TypingIndicator, clientText, updateSendButton, wireComposer,
 } from './ui.js';
 import { AwayPage, UnansweredOffer } from './customer-away.js';
 import { VisitorContext } from './customer-context.js';
+import { wireEmbed } from './customer-embed.js';
 import {
-  TranscriptControl, busy, describeFailure, emailProblem, enterSubmits, fieldError, formError,
-  refusedField, serverFieldText,
-} from './customer-forms.js';
+  CHANNEL, Credentials, credentialsOf, takeFragmentCredentials, takeResumeCode,
+} from './customer-store.js';
+import { TranscriptControl, describeFailure } from './customer-forms.js';
+import { StartForm } from './customer-start.js';
 
-const STORE_KEY = 'chat.customer';
-const CHANNEL = 'WEB';
 const MAX_TEXT = 4000;
 
 const params = new URLSearchParams(window.location.search);
@@ -33,21 +32,7 @@ const embedded = params.get('embed') === '1';
 const ui = {
   chatName: $('#chat-name'),
   tagline: $('#tagline'),
-  welcome: $('#welcome'),
-  startForm: $('#start-form'),
   name: $('#name'),
-  nameError: $('#name-error'),
-  emailField: $('#email-field'),
-  email: $('#email'),
-  emailOptional: $('#email-optional'),
-  emailError: $('#email-error'),
-  question: $('#question'),
-  consentField: $('#consent-field'),
-  consent: $('#consent'),
-  consentLabel: $('#consent-label'),
-  consentError: $('#consent-error'),
-  startError: $('#start-error'),
-  start: $('#start'),
   chat: $('#chat'),
   earlier: $('#earlier'),
   text: $('#text'),
@@ -56,7 +41,6 @@ const ui = {
   ended: $('#ended'),
   restart: $('#restart'),
   announcer: $('#announcer'),
-  minimize: $('#minimize'),
 };
 
 const status = new StatusBar($('#connection-status'), {
@@ -72,7 +56,7 @@ const list = new MessageList($('#messages'), {
 });
 
 let availability = null;
-let creds = null;
+const creds = new Credentials();
 let api = null;
 let chat = null;
 let session = null;
@@ -92,9 +76,14 @@ const context = new VisitorContext({
   },
 });
 
+const start = new StartForm({
+  customer: ensureCustomer,
+  started: (question) => startChat({ newSession: true, question }),
+});
+
 const away = new AwayPage({
   customer: ensureCustomer,
-  hasCustomer: () => creds !== null && Boolean(creds.token),
+  hasCustomer: () => creds.usable,
   email: () => knownEmail(),
   onLeft: (reply, email) => {
     rememberEmail(email);
@@ -102,7 +91,7 @@ const away = new AwayPage({
   },
   chatAnyway: () => {
     away.hide();
-    if (creds !== null && creds.token) startChat(creds, { newSession: true });
+    if (creds.usable) startChat({ newSession: true });
     else showWelcome(ui.name.value);
   },
 });
@@ -134,7 +123,6 @@ const transcript = new TranscriptControl({
 const growComposer = wireComposer(ui.text, submitMessage, () => {
   if (chat !== null && session !== null && session.status !== 'closed') chat.sendTyping(session.id);
 });
-enterSubmits(ui.question);
 
 /* The agent of a message: its sender's name, else the session's agent's. */
 function agentName(m) {
@@ -148,79 +136,31 @@ function agentName(m) {
 // ---------------------------------------------------------------------------
 // Credentials
 
-/* Credentials handed over in the fragment, removed from the address bar at once. */
-function takeFragmentCredentials() {
-  const hash = window.location.hash.slice(1);
-  if (!hash.includes('token=')) return null;
-  clearFragment();
-  const f = new URLSearchParams(hash);
-  const customerId = Number(f.get('customerId'));
-  if (!f.get('token') || !Number.isInteger(customerId) || customerId <= 0) return null;
-  return {
-    customerId,
-    channel: f.get('channel') || CHANNEL,
-    token: f.get('token'),
-    refreshToken: f.get('refreshToken') || undefined,
-    name: f.get('name') || undefined,
-  };
-}
-
-/* A link back to a conversation, from a mail: #resume=CODE. */
-function takeResumeCode() {
-  const f = new URLSearchParams(window.location.hash.slice(1));
-  const code = f.get('resume');
-  if (code === null) return null;
-  clearFragment();
-  return code;
-}
-
-function clearFragment() {
-  history.replaceState(null, '', window.location.pathname + window.location.search);
-}
-
-function credentialsOf(c) {
-  return {
-    customerId: c.id, channel: c.channel, name: c.name, email: c.email || undefined,
-    token: c.token, refreshToken: c.refreshToken, expiresAt: c.expiresAt,
-  };
-}
-
-function saveCredentials(next) {
-  // A refresh hands back the tokens only: what the page knows besides stays.
-  creds = next === null ? null : { ...(creds || {}), ...next };
-  storageSet(localStorage, STORE_KEY, creds);
-}
-
-/* The tokens no longer work: keep only the name and email, so the next visit starts afresh. */
-function forgetCredentials() {
-  const old = storageGet(localStorage, STORE_KEY);
-  creds = old && old.name ? { name: old.name, email: old.email } : null;
-  storageSet(localStorage, STORE_KEY, creds);
-}
-
 function knownEmail() {
   if (session !== null && session.customerEmail) return session.customerEmail;
-  return (creds && creds.email) || '';
+  return creds.email;
 }
 
 function rememberEmail(email) {
-  if (!email || creds === null) return;
-  saveCredentials({ email });
+  creds.rememberEmail(email);
+}
+
+function newApi() {
+  return new ChatApi({ userType: 'customer', credentials: creds.value, onCredentials: creds.save });
 }
 
 /** The visitor's ChatApi, after making the customer with these fields if there is none yet. */
 async function ensureCustomer({ name, email, consent }) {
-  if (creds !== null && creds.token && api !== null) return api;
-  if (creds !== null && creds.token) {
-    api = new ChatApi({ userType: 'customer', credentials: creds, onCredentials: saveCredentials });
+  if (creds.usable) {
+    api = api || newApi();
     return api;
   }
   const body = { name, channel: CHANNEL, metadata: { source: embedded ? 'widget' : 'homepage' } };
   if (email) body.email = email;
   if (consent !== undefined) body.consent = consent;
   const c = await ChatApi.createCustomer(body);
-  saveCredentials(credentialsOf(c));
-  api = new ChatApi({ userType: 'customer', credentials: creds, onCredentials: saveCredentials });
+  creds.replace(credentialsOf(c));
+  api = newApi();
   return api;
 }
 
@@ -243,13 +183,7 @@ async function loadAvailability() {
 
 function applyAvailability() {
   const a = availability || {};
-  const field = a.emailField || 'optional';
-  ui.emailField.hidden = field === 'off';
-  ui.email.required = field === 'required';
-  ui.emailOptional.hidden = field === 'required';
-  ui.consentField.hidden = !a.privacyText;
-  ui.consentLabel.textContent = a.privacyText || '';
-  ui.consent.required = Boolean(a.privacyText);
+  start.configure(availability);
   if (a.chatName && a.chatName !== 'Support') {
     ui.chatName.removeAttribute('data-i18n');
     ui.chatName.textContent = a.chatName;
@@ -270,76 +204,13 @@ function isAway() {
 function showWelcome(name) {
   ui.chat.hidden = true;
   away.hide();
-  ui.welcome.hidden = false;
-  if (name && ui.name.value === '') ui.name.value = name;
-  if (creds !== null && creds.email && ui.email.value === '') ui.email.value = creds.email;
-  ui.name.focus();
+  start.show(name, creds.email);
 }
 
 function showAway() {
   ui.chat.hidden = true;
-  ui.welcome.hidden = true;
-  away.show(availability, (creds && creds.name) || ui.name.value);
-}
-
-/* The form, checked in the page: each problem at its field, the first one focused. */
-function checkStartForm() {
-  const problems = [];
-  const name = ui.name.value.trim();
-  fieldError(ui.name, ui.nameError, name === '' ? 'visitor.error.name' : null);
-  if (name === '') problems.push(ui.name);
-  if (!ui.emailField.hidden) {
-    const problem = emailProblem(ui.email.value, ui.email.required);
-    fieldError(ui.email, ui.emailError, problem);
-    if (problem !== null) problems.push(ui.email);
-  }
-  if (!ui.consentField.hidden) {
-    const missing = !ui.consent.checked;
-    fieldError(ui.consent, ui.consentError, missing ? 'visitor.error.consent' : null);
-    if (missing) problems.push(ui.consent);
-  }
-  if (ui.question.value.trim().length > MAX_TEXT) problems.push(ui.question);
-  if (problems.length > 0) problems[0].focus();
-  return problems.length === 0;
-}
-
-ui.startForm.addEventListener('submit', async (event) => {
-  event.preventDefault();
-  formError(ui.startError, null);
-  if (!checkStartForm()) return;
-  const email = ui.emailField.hidden ? '' : ui.email.value.trim();
-  const done = busy(ui.start, 'visitor.starting', 'visitor.start');
-  try {
-    const c = await ChatApi.createCustomer({
-      name: ui.name.value.trim(),
-      channel: CHANNEL,
-      metadata: { source: embedded ? 'widget' : 'homepage' },
-      email: email || undefined,
-      consent: ui.consentField.hidden ? undefined : true,
-    });
-    saveCredentials(credentialsOf(c));
-    startChat(creds, { newSession: true, question: ui.question.value.trim() });
-    ui.question.value = '';
-  } catch (err) {
-    startRefused(err);
-  } finally {
-    done();
-  }
-});
-
-function startRefused(err) {
-  const at = {
-    name: [ui.name, ui.nameError, 'visitor.error.nameLong'],
-    email: [ui.email, ui.emailError, 'visitor.error.emailInvalid'],
-    consent: [ui.consent, ui.consentError, 'visitor.error.consent'],
-  }[refusedField(err)];
-  if (at !== undefined) {
-    fieldError(at[0], at[1], serverFieldText(err, at[2]));
-    at[0].focus();
-    return;
-  }
-  formError(ui.startError, describeFailure(err));
-  ui.name.focus();
+  start.hide();
+  away.show(availability, creds.name || ui.name.value);
 }
 
 /*
@@ -347,15 +218,15 @@ function startRefused(err) {
  * is open; options.question: the visitor's first message, sent once the
  * session exists; options.sessionId: show this one (a link from a mail).
  */
-function startChat(c, options = {}) {
-  ui.welcome.hidden = true;
+function startChat(options = {}) {
+  start.hide();
   away.hide();
   ui.chat.hidden = false;
   if (chat !== null) {
     if (chat.isOpen) loadSession(options);
     return;
   }
-  api = api || new ChatApi({ userType: 'customer', credentials: c, onCredentials: saveCredentials });
+  api = api || newApi();
   chat = createChatWebSocket({ api });
   chat.onStateChange = onStateChange;
   chat.onOpen = () => onOpen(options);
@@ -393,7 +264,7 @@ function onStateChange(state, detail) {
   else for (const entry of chat.outbox) list.setPendingState(entry.clientMsgId, 'waiting');
   if (state === 'error' && (detail.reason === 'token' || detail.reason === 'refresh')) {
     if (!(detail.cause instanceof ApiError) || detail.cause.status === 401 || detail.cause.status === 400) {
-      forgetCredentials();
+      creds.forget();
     }
   }
 }
@@ -506,7 +377,7 @@ function sessionChanged(s) {
 function reportFailure(err) {
   if (err instanceof ApiError && err.isTokenProblem) {
     status.update('error', { message: t('visitor.error.expired'), reason: 'token' });
-    forgetCredentials();
+    creds.forget();
     return;
   }
   announce(t('visitor.error.loading'));
@@ -612,34 +483,19 @@ function pageTitle() {
 function noteUnread() {
   if (widgetOpen && document.visibilityState === 'visible') return;
   unread++;
-  if (embedded) window.parent.postMessage({ source: 'chat-widget', type: 'unread', count: unread }, '*');
+  if (host !== null) host.unread(unread);
   else document.title = `(${unread}) ${pageTitle()}`;
 }
 
-if (embedded) {
-  document.body.classList.add('embedded');
-  ui.minimize.hidden = false;
-  const close = () => window.parent.postMessage({ source: 'chat-widget', type: 'close' }, '*');
-  ui.minimize.addEventListener('click', close);
-  document.addEventListener('keydown', (event) => {
-    if (event.key === 'Escape') close();
-  });
-  window.addEventListener('message', (event) => {
-    if (event.source !== window.parent || !event.data || event.data.source !== 'chat-widget-host') return;
-    if (event.data.type !== 'open' && event.data.type !== 'close') return;
-    widgetOpen = event.data.type === 'open';
-    if (widgetOpen) {
-      unread = 0;
-      const target = [ui.text, ui.name, $('#leave-email')].find((n) => n.offsetParent !== null);
-      if (target !== undefined) target.focus();
-    }
-  });
-}
-
-if (embedded) {
-  // Listening now: the host may say where things stand (open or not, its page).
-  window.parent.postMessage({ source: 'chat-widget', type: 'ready' }, '*');
-}
+const host = !embedded ? null : wireEmbed({
+  onShown: (open) => {
+    widgetOpen = open;
+    if (!open) return;
+    unread = 0;
+    const target = [ui.text, ui.name, $('#leave-email')].find((n) => n.offsetParent !== null);
+    if (target !== undefined) target.focus();
+  },
+});
 
 document.addEventListener('visibilitychange', () => {
   if (document.visibilityState !== 'visible' || !widgetOpen) return;
@@ -662,39 +518,35 @@ onLanguageChange(() => {
 
 // ---------------------------------------------------------------------------
 
+/* A link back from a mail: its customer from now on, and its conversation. */
+async function resume(code) {
+  try {
+    const c = await ChatApi.resume(code);
+    creds.replace(credentialsOf(c));
+    startChat({ sessionId: c.sessionId });
+    return true;
+  } catch (err) {
+    if (creds.usable) return false;
+    showWelcome(creds.name);
+    start.error(err instanceof ApiError && err.status === 401 ? 'visitor.error.resume' : describeFailure(err));
+    return true;
+  }
+}
+
 async function begin() {
-  applyStrings(document);
   const code = takeResumeCode();
   const handed = takeFragmentCredentials();
-  if (handed !== null) saveCredentials(handed);
+  creds.load();
+  if (handed !== null) creds.replace(handed);
   const availabilityKnown = loadAvailability();
-  if (code !== null) {
-    try {
-      const c = await ChatApi.resume(code);
-      saveCredentials(credentialsOf(c));
-      await availabilityKnown;
-      startChat(creds, { sessionId: c.sessionId });
-      return;
-    } catch (err) {
-      await availabilityKnown;
-      const stored = storageGet(localStorage, STORE_KEY);
-      creds = stored;
-      if (stored === null || !stored.token) {
-        showWelcome(stored !== null ? stored.name : '');
-        formError(ui.startError, err instanceof ApiError && err.status === 401
-          ? 'visitor.error.resume' : describeFailure(err));
-        return;
-      }
-    }
-  }
-  creds = storageGet(localStorage, STORE_KEY);
-  if (creds !== null && creds.token && creds.customerId) {
-    startChat(creds);
+  if (code !== null && await resume(code)) return;
+  if (creds.usable) {
+    startChat();
     return;
   }
   await availabilityKnown;
   if (isAway()) showAway();
-  else showWelcome(creds !== null ? creds.name : '');
+  else showWelcome(creds.name);
 }
 
 begin();
