@@ -55,7 +55,7 @@ export class AwayPage {
     this.ui = {
       section: $('#away'),
       title: $('#away-title'),
-      text: $('#away-text'),
+      intro: $('#away-text'),
       hours: $('#hours'),
       hoursTitle: $('#hours-title'),
       hoursList: $('#hours-list'),
@@ -91,7 +91,7 @@ export class AwayPage {
     this.availability = availability;
     const closed = availability.reason === 'closed';
     say(ui.title, closed ? 'visitor.away.closedTitle' : 'visitor.away.noAgentsTitle');
-    say(ui.text, closed ? 'visitor.away.closedText' : 'visitor.away.noAgentsText');
+    say(ui.intro, closed ? 'visitor.away.closedText' : 'visitor.away.noAgentsText');
     this.renderHours();
     ui.nameField.hidden = this.page.hasCustomer();
     if (name && ui.name.value === '') ui.name.value = name;
