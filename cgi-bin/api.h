@@ -51,6 +51,7 @@ void api_fail_throttled(struct call *c, long retry_after, const char *message);
 /* customers.c */
 void customers_create(struct call *c);
 void customers_refresh(struct call *c);
+void customers_resume(struct call *c);
 /* New reference: the public fields of customer id, or NULL (not found, error). */
 json_t *customers_json(struct call *c, int64_t id);
 
@@ -71,6 +72,13 @@ void sessions_close(struct call *c);
  */
 int visitor_read_context(struct call *c, json_t *body, char **out);
 void visitor_context(struct call *c);
+
+/* leave.c */
+void leave_message(struct call *c);
+void leave_transcript(struct call *c);
+
+/* availability.c */
+void availability_get(struct call *c);
 
 /* agents.c */
 void agents_list(struct call *c);

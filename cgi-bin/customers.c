@@ -11,9 +11,11 @@
 #include "api.h"
 #include "../lib/customer.h"
 #include "../lib/field.h"
+#include "../lib/resume.h"
 #include "../lib/throttle.h"
 
 #define THROTTLE_BUCKET "customer_addr"
+#define RESUME_BUCKET "resume_addr"
 #define REFRESH_TOKEN_MAX 256
 
 static const char channel_rule[] = "channel must be 1 to 32 of A-Z, 0-9 and _";
@@ -76,6 +78,40 @@ struct issued {
 	int64_t expires_at, refresh_expires_at;
 };
 
+/* In the open transaction: an access and a refresh token for customer out->id. */
+static int
+issue(struct call *c, struct issued *out)
+{
+	const struct config *cfg = c->api->cfg;
+
+	return token_issue(c->api->db, PRINCIPAL_CUSTOMER, out->id,
+	    TOKEN_ACCESS, c->req->now, cfg->customer_token_ttl, out->token,
+	    sizeof(out->token), &out->expires_at) == -1 ||
+	    token_issue(c->api->db, PRINCIPAL_CUSTOMER, out->id, TOKEN_REFRESH,
+	    c->req->now, cfg->refresh_token_ttl, out->refresh,
+	    sizeof(out->refresh), &out->refresh_expires_at) == -1 ? -1 : 0;
+}
+
+/* Reply status with the customer and the tokens issued to it, plus extra's keys (may be NULL). */
+static void
+reply_issued(struct call *c, int status, const struct issued *is,
+    json_t *extra)
+{
+	json_t *reply = customers_json(c, is->id);
+
+	if (reply == NULL || (extra != NULL && json_object_update(reply,
+	    extra) == -1)) {
+		json_decref(reply);
+		api_fail_internal(c, "customer reply");
+		return;
+	}
+	json_object_set_new(reply, "token", json_string(is->token));
+	json_object_set_new(reply, "refreshToken", json_string(is->refresh));
+	wire_set_time(reply, "expiresAt", is->expires_at);
+	http_reply_json(c->req, status, NULL, reply);
+	json_decref(reply);
+}
+
 /*
  * Store the customer and its tokens in one transaction, counting it for
  * the client address's throttle. Returns 0, 1 when throttled (*retry_after
@@ -99,13 +135,7 @@ store(struct call *c, const struct new_customer *nc, const char *metadata,
 		return 1;
 	}
 	if (customer_create(db, nc->name, nc->channel, metadata, now,
-	    &out->id) != CUSTOMER_OK ||
-	    token_issue(db, PRINCIPAL_CUSTOMER, out->id, TOKEN_ACCESS, now,
-	    cfg->customer_token_ttl, out->token, sizeof(out->token),
-	    &out->expires_at) == -1 ||
-	    token_issue(db, PRINCIPAL_CUSTOMER, out->id, TOKEN_REFRESH, now,
-	    cfg->refresh_token_ttl, out->refresh, sizeof(out->refresh),
-	    &out->refresh_expires_at) == -1 ||
+	    &out->id) != CUSTOMER_OK || issue(c, out) == -1 ||
 	    (nc->email != NULL && customer_set_email(db, out->id, nc->email) !=
 	    CUSTOMER_OK) ||
 	    (nc->consent && customer_set_consent(db, out->id, now) !=
@@ -122,7 +152,7 @@ customers_create(struct call *c)
 {
 	struct new_customer nc;
 	struct issued is;
-	json_t *body = NULL, *reply = NULL;
+	json_t *body = NULL;
 	char err[256], *metadata = NULL;
 	long retry_after = 0;
 	int rc;
@@ -144,17 +174,13 @@ customers_create(struct call *c)
 		    "from this address");
 		goto out;
 	}
-	if (rc == -1 || (reply = customers_json(c, is.id)) == NULL) {
+	if (rc == -1) {
 		api_fail_internal(c, "customer create");
 		goto out;
 	}
-	json_object_set_new(reply, "token", json_string(is.token));
-	json_object_set_new(reply, "refreshToken", json_string(is.refresh));
-	wire_set_time(reply, "expiresAt", is.expires_at);
-	http_reply_json(c->req, 201, NULL, reply);
+	reply_issued(c, 201, &is, NULL);
 out:
 	sodium_memzero(&is, sizeof(is));
-	json_decref(reply);
 	json_decref(body);
 	free(metadata);
 }
@@ -233,5 +259,69 @@ customers_refresh(struct call *c)
 out:
 	sodium_memzero(token, sizeof(token));
 	json_decref(reply);
+	json_decref(body);
+}
+
+/*
+ * POST /api/v1/customers/resume {"code"}: the link mailed to a visitor
+ * who had left signs them in again, as the customer they were. Failed
+ * tries are throttled per address like logins.
+ */
+void
+customers_resume(struct call *c)
+{
+	const struct config *cfg = c->api->cfg;
+	struct db *db = c->api->db;
+	const char *addr = http_client_addr(c->req), *code;
+	struct issued is;
+	char err[256];
+	json_t *body, *extra = NULL;
+	int64_t session_id = 0;
+	long retry_after = 0;
+	int valid;
+
+	memset(&is, 0, sizeof(is));
+	if ((body = api_read_body(c)) == NULL)
+		return;
+	if (field_string(body, "code", 1, REFRESH_TOKEN_MAX, 0, &code, err,
+	    sizeof(err)) == -1) {
+		api_fail_field(c, err);
+		goto out;
+	}
+	if (throttle_check(db, RESUME_BUCKET, addr, cfg->login_addr_limit,
+	    cfg->login_window, c->req->now, &retry_after) == -1)
+		goto dberr;
+	if (retry_after > 0) {
+		api_fail_throttled(c, retry_after, "too many links tried from "
+		    "this address");
+		goto out;
+	}
+	if (db_begin(db) == -1 || (valid = resume_code_check(db, code,
+	    c->req->now, &is.id, &session_id)) == -1)
+		goto dberr;
+	if (valid == 0) {
+		if (cfg->login_addr_limit > 0 && throttle_record(db,
+		    RESUME_BUCKET, addr, cfg->login_window, c->req->now) == -1)
+			goto dberr;
+		if (db_commit(db) == -1)
+			goto dberr;
+		http_reply_error(c->req, ERROR_TOKEN_EXPIRED, NULL, "this link "
+		    "is invalid or has expired; start a new chat");
+		goto out;
+	}
+	if (issue(c, &is) == -1 || db_commit(db) == -1)
+		goto dberr;
+	if ((extra = json_pack("{s:o}", "sessionId", wire_id(session_id))) ==
+	    NULL) {
+		api_fail_internal(c, "resume reply");
+		goto out;
+	}
+	reply_issued(c, 200, &is, extra);
+	goto out;
+dberr:
+	api_fail_internal(c, "resume");
+out:
+	sodium_memzero(&is, sizeof(is));
+	json_decref(extra);
 	json_decref(body);
 }
