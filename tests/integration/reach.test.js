@@ -181,3 +181,59 @@ describe('the visitor context', () => {
     assert.equal(closed.status, 409);
   });
 });
+
+describe('availability', () => {
+  let stack;
+  // Closed all week but one day that is not today (in UTC), so now is closed.
+  const days = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+  const other = days[(new Date().getUTCDay() + 3) % 7];
+
+  before(async () => {
+    stack = await startStack({
+      CHAT_HOURS: `${other} 09:00-17:00`, CHAT_TIMEZONE: 'UTC', CHAT_UNCLAIMED_TIMEOUT: '45',
+      CHAT_ALERT_REPEAT: '20', CHAT_PRECHAT_EMAIL: 'required', CHAT_PRIVACY_TEXT: 'We keep chats 30 days.',
+      CHAT_NAME: 'Acme help',
+    });
+  });
+  after(async () => { await stack.stop(); });
+
+  it('says the chat is closed outside the business hours, with the next opening', async () => {
+    const r = await api(stack, 'GET', '/api/v1/availability');
+    assert.equal(r.status, 200);
+    const { nextOpenAt, ...rest } = r.json;
+    assert.deepEqual(rest, {
+      open: false, reason: 'closed', agentsOnline: 0,
+      hours: [{ day: other, open: '09:00', close: '17:00' }], timeZone: 'UTC',
+      unclaimedTimeout: 45, alertRepeat: 20, emailField: 'required',
+      privacyText: 'We keep chats 30 days.', mail: false, chatName: 'Acme help',
+    });
+    const next = new Date(nextOpenAt);
+    assert.equal(days[next.getUTCDay()], other);
+    assert.equal(next.toISOString().slice(11), '09:00:00.000Z');
+    assert.ok(next.getTime() > Date.now() && next.getTime() - Date.now() < 7 * 86400e3);
+  });
+});
+
+describe('availability when always open', () => {
+  let stack;
+
+  before(async () => { stack = await startStack(); });
+  after(async () => { await stack.stop(); });
+
+  it('is open while an agent is online, and says no_agents when none is', async () => {
+    let r = await api(stack, 'GET', '/api/v1/availability');
+    assert.equal(r.json.open, false);
+    assert.equal(r.json.reason, 'no_agents');
+    assert.equal(r.json.hours, null);
+    assert.equal(r.json.nextOpenAt, null);
+    assert.equal(r.json.emailField, 'optional');
+    assert.equal(r.json.privacyText, null);
+    const agent = await namedAgent(stack, 'Fay Agent');
+    const ws = (await connectReady(stack, agent.token)).client;
+    r = await api(stack, 'GET', '/api/v1/availability');
+    assert.equal(r.json.open, true);
+    assert.equal(r.json.reason, null);
+    assert.equal(r.json.agentsOnline, 1);
+    await ws.close();
+  });
+});
