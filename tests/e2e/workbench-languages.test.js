@@ -41,7 +41,7 @@ async function chinesePage(t) {
   page.on('pageerror', (err) => errors.push(err.message));
   page.on('console', (m) => {
     // The wrong password's 401 is expected.
-    if (m.type() === 'error' && !/status of 404/.test(m.text()) && !b.UNAUTHORIZED.test(m.text())) errors.push(m.text());
+    if (m.type() === 'error' && !b.UNAUTHORIZED.test(m.text())) errors.push(m.text());
   });
   return { context, page, errors };
 }

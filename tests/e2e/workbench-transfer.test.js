@@ -11,7 +11,7 @@ const { startStack } = require('../integration/stack.js');
 const { api, connectReady } = require('../integration/ws-client.js');
 const b = require('./browser.js');
 
-const REFUSED = [/status of 400 \(Bad Request\)/, /status of 409 \(Conflict\)/, /status of 404/];
+const REFUSED = [/status of 400 \(Bad Request\)/, /status of 409 \(Conflict\)/];
 
 let stack;
 let browser;

@@ -53,6 +53,12 @@ export class Alerts {
     this.chimedAt = 0;
     this.settings = this.loadSettings();
     document.addEventListener('visibilitychange', () => this.render());
+    // Allowed or blocked later in the browser's own settings: say so at once.
+    if (navigator.permissions !== undefined && notificationSupport() === 'ok') {
+      navigator.permissions.query({ name: 'notifications' }).then((status) => {
+        status.addEventListener('change', () => this.options.onChange());
+      }, () => {});
+    }
     for (const type of ['pointerdown', 'keydown']) {
       document.addEventListener(type, () => {
         if (!this.soundBlocked) return;
