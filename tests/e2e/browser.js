@@ -183,12 +183,17 @@ async function assertSendButton(page, connected, strings = { send: 'Send', conne
 
 /**
  * The customer page: a visitor gives a name (and a first question) and
- * waits until connected. options.email fills the email field.
+ * waits until connected. options.email fills the email field. With nobody
+ * online the page first says so (the away page): the visitor chooses to
+ * wait in the chat anyway.
  */
 async function startCustomer(p, name, question, options = {}) {
   const { page } = p;
   if (options.goto !== false) await page.goto(options.url || '/');
   const form = page.locator('#start-form');
+  const anyway = page.getByRole('button', { name: 'Wait in the chat instead' });
+  await page.locator('#start-form:visible, #chat-anyway:visible').first().waitFor();
+  if (await anyway.isVisible()) await anyway.click();
   await form.getByLabel('Your name').fill(name);
   if (options.email) await form.getByLabel('Your email').fill(options.email);
   if (question) await form.getByLabel('How can we help?').fill(question);

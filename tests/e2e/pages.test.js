@@ -289,6 +289,12 @@ test('on a phone, by keyboard: labels, focus, layout and contrast', { timeout: 6
   const customer = await b.openPage(browser, stack, { name: 'phone customer', viewport: PHONE, test: t });
   const c = customer.page;
   await c.goto('/');
+  // Nobody online yet: the away page, and a way to wait in the chat all the same.
+  const anyway = c.getByRole('button', { name: 'Wait in the chat instead' });
+  await anyway.waitFor();
+  await b.assertAccessibleBasics(c);
+  await anyway.focus();
+  await c.keyboard.press('Enter');
   await c.waitForFunction(() => document.activeElement && document.activeElement.id === 'name');
   await b.assertAccessibleBasics(c);
   await c.keyboard.type('Keyboard Kim');

@@ -292,7 +292,7 @@ test('too many connections on one token: refused at the handshake, the page back
   const second = await first.context.newPage();
   await second.goto('/');
   await b.waitState(second, 'reconnecting');
-  await second.getByText(/Reconnecting \(attempt 1 of 5\)/).waitFor();
+  await second.locator('#connection-status[title^="Reconnecting (attempt 1 of 5)"]').waitFor({ state: 'attached' });
   assert.ok(first.record.api.some((x) => x.path === '/api/v1/me' && x.status === 200), 'GET /me was asked');
   const refused = await handshake(stack, `?token=${encodeURIComponent(token)}`);
   assert.equal(refused.status, 429, 'the server refuses a second connection');

@@ -48,7 +48,8 @@ export function refusedField(err) {
  * (they say what the rule is), in another language ours for that field.
  */
 export function serverFieldText(err, fallbackKey) {
-  const message = err.message;
+  // "email must be ..." reads as a sentence at the field: "Email must be ...".
+  const message = err.message.charAt(0).toUpperCase() + err.message.slice(1);
   return () => (language() === 'en' || fallbackKey === undefined ? message : t(fallbackKey));
 }
 
