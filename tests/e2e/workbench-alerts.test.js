@@ -138,6 +138,8 @@ test('a chat given to a workbench in a background tab alerts until it is opened'
   assert.equal(note.body, 'Where is my parcel?');
   assert.equal(note.tag, `chat-session-${customers.ann.session.id}`);
   await waitTitle(a, /^\(1\) New chat – Support workbench$/);
+  await b.until(async () => /^data:image\/png;base64,/.test(await a.getAttribute('link[rel="icon"]', 'href')),
+    'the count on the tab\'s icon');
   await b.until(async () => (await chimes(a)) > chimesBefore, 'the chime');
   await a.locator('#mine .session-item.alerting', { hasText: 'Ann Visitor' }).waitFor();
 
@@ -146,6 +148,7 @@ test('a chat given to a workbench in a background tab alerts until it is opened'
   await a.locator('#mine li', { hasText: 'Ann Visitor' }).getByRole('button').click();
   await waitTitle(a, /^Support workbench$/);
   assert.equal(await a.locator('.session-item.alerting').count(), 0);
+  assert.equal(await a.getAttribute('link[rel="icon"]', 'href'), '/favicon.svg');
   b.assertNoConsoleErrors(alice);
 });
 
@@ -247,6 +250,7 @@ test('Test alerts says what works in this browser, and the choices are kept', { 
   const test = (await notes(a)).slice(before);
   assert.deepEqual(test.map((n) => n.title), ['Test alert']);
   await waitTitle(a, /Test alert – Support workbench$/);
+  await b.assertContrast(a, ['.alert-report li.ok', '.alert-permission', '.alert-toggles label']);
   await b.screenshot(a, 'workbench-alerts-test');
 
   // The chime off: kept in this browser for alice, said in the report.
@@ -276,6 +280,7 @@ test('a browser that blocks the chime, and notifications never allowed, are said
   await hint.getByText('A chat is waiting, but this browser keeps the chime silent until you click on the page.').waitFor();
   assert.equal(await hint.getAttribute('data-kind'), 'sound');
   await waitTitle(c, /^\(1\) New chat – /);
+  await b.assertContrast(c, ['.alert-hint-text', '#alert-hint .primary']);
   await b.screenshot(c, 'workbench-alert-blocked-sound');
 
   await c.getByRole('button', { name: 'Alerts' }).click();
@@ -289,6 +294,7 @@ test('a browser that blocks the chime, and notifications never allowed, are said
     /Notifications: not allowed yet\. Press "Allow desktop notifications"/);
   assert.match(await report.locator('li[data-what="sound"]').textContent(),
     /Sound: the browser blocks sound until you click on the page/);
+  await b.assertContrast(c, ['.alert-report li.problem']);
   assert.deepEqual(await notes(c), [], 'nothing shown without the permission');
   await dialog.getByRole('button', { name: 'Done' }).click();
   b.assertNoConsoleErrors(carol);

@@ -114,6 +114,8 @@ test('on a phone the visitor panel folds above the conversation and opens on dem
   await a.locator('#context-details summary').click();
   await a.locator('#context-list .context-row[data-field="page"]').waitFor();
   await b.assertAccessibleBasics(a);
+  await b.assertContrast(a, ['.alert-hint-text', '#alert-hint .link-button', '.topbar-button', '.language-switch',
+    '.context-row dt', '.context-row dd', '.context-url', '.context-link', '.visitor-context h3']);
   await b.screenshot(a, 'workbench-visitor-context-phone');
   b.assertNoConsoleErrors(agent);
 });
@@ -136,6 +138,7 @@ test('a message left while nobody was there is marked in the queue', { timeout: 
   await item.waitFor();
   assert.equal(await item.getAttribute('data-kind'), 'message');
   await item.locator('.kind-tag', { hasText: 'Left a message' }).waitFor();
+  await b.assertContrast(a, ['.kind-tag', '.session-when', '.session-preview']);
   assert.match(await item.locator('.session-when').textContent(), /^left /);
   await item.locator('.session-item').click();
   await b.bubble(a, 'Do you ship to Norway? Please answer by email.');

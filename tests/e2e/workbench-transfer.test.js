@@ -148,6 +148,7 @@ test('a colleague disabled meanwhile, or at their limit, is refused in the dialo
   await refusal.getByText('Bob Li already has 2 of 2 chats, the most one agent takes. Pick someone else, or wait until they close one.').waitFor();
   await b.until(async () => (await pickerRows(dialog)).find((r) => r.name === 'Bob Li').disabled, 'Bob shown at the limit');
   assert.equal((await pickerRows(dialog)).find((r) => r.name === 'Bob Li').state, 'Online 2/2 chats · at the limit');
+  await b.assertContrast(a, ['.agent-name', '.presence.online', '.presence.offline', '.load', '.load.full', '#transfer-error']);
   await b.screenshot(a, 'workbench-transfer-refused');
 
   // Carol is offline but has room: she gets it when she comes.

@@ -8,6 +8,7 @@
 
 import { Chime } from './chime.js';
 import { t } from './i18n.js';
+import { TabBadge } from './tab-badge.js';
 import { storageGet, storageSet } from './ui.js';
 
 const BLINK_MS = 1000;
@@ -46,6 +47,7 @@ export class Alerts {
     this.entries = new Map();   // session id -> {reasons:Set, name, text, unread, nextAt, notification}
     this.repeatMs = DEFAULT_REPEAT_S * 1000;
     this.chime = new Chime();
+    this.badge = new TabBadge();
     this.soundBlocked = false;
     this.timer = null;
     this.phase = false;
@@ -263,11 +265,12 @@ export class Alerts {
     e.notification = null;
   }
 
-  /** The tab's title: the count, and while alerts wait, blinking words. */
+  /** The tab's title: the count, and while alerts wait, blinking words; the count on its icon too. */
   render() {
     const base = this.options.baseTitle();
     const count = this.count;
     const testing = Date.now() < this.testUntil;
+    this.badge.set(this.settings.title ? count : 0);
     if (count === 0 && !testing) {
       document.title = base;
       return;

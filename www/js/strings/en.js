@@ -220,7 +220,7 @@ export default {
   'agent.alerts.legend': 'Alert me with',
   'agent.alerts.notify': 'Desktop notifications',
   'agent.alerts.sound': 'A chime',
-  'agent.alerts.titleBlink': 'The tab\'s title blinking with the count',
+  'agent.alerts.titleBlink': 'The tab: its title blinks and its icon shows the count',
   'agent.alerts.allow': 'Allow desktop notifications',
   'agent.alerts.permission.granted': 'Desktop notifications are allowed for this site.',
   'agent.alerts.permission.default': 'This browser has not been asked yet whether this site may show desktop notifications.',

@@ -214,7 +214,7 @@ export default {
   'agent.alerts.legend': '提醒方式',
   'agent.alerts.notify': '桌面通知',
   'agent.alerts.sound': '提示音',
-  'agent.alerts.titleBlink': '标签页标题闪烁并显示数量',
+  'agent.alerts.titleBlink': '标签页：标题闪烁，图标显示数量',
   'agent.alerts.allow': '允许桌面通知',
   'agent.alerts.permission.granted': '已允许此网站显示桌面通知。',
   'agent.alerts.permission.default': '浏览器尚未询问是否允许此网站显示桌面通知。',
