@@ -23,6 +23,10 @@ SQL_DIR ?= $(abspath sql)
 # machine can install pkg-config and the libraries before it is asked.
 PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
 PKG_LIBS = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
+# libcurl only for the mail sender: chat-ws, one process per connection,
+# does not load it.
+CURL_CFLAGS = $(eval CURL_CFLAGS := $$(shell pkg-config --cflags libcurl))$(CURL_CFLAGS)
+CURL_LIBS = $(eval CURL_LIBS := $$(shell pkg-config --libs libcurl))$(CURL_LIBS)
 
 ifneq ($(SANITIZE),)
 SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -38,11 +42,12 @@ LIB_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard lib/*.c))
 API_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out cgi-bin/authorizer.c,$(wildcard cgi-bin/*.c)))
 WS_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard ws-handler/*.c))
 CTL_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard chatctl/*.c))
+MAIL_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard mail-sender/*.c))
 BENCH_PROGRAMS = $(BUILD)/wsload $(BUILD)/echo-handler $(BUILD)/fcgi-hello
 WSLOAD_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard bench/wsload*.c))
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 PROGRAMS = $(BUILD)/chat-api $(BUILD)/chat-authorizer $(BUILD)/chat-ws \
-	$(BUILD)/chatctl
+	$(BUILD)/chatctl $(BUILD)/chat-mail
 
 PREFIX ?= /usr/local
 INSTALL_BUILD = build/install
@@ -71,6 +76,11 @@ $(BUILD)/chat-ws: $(WS_OBJ) $(BUILD)/libchat.a
 
 $(BUILD)/chatctl: $(CTL_OBJ) $(BUILD)/libchat.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/obj/mail-sender/%.o: ALL_CFLAGS += $(CURL_CFLAGS)
+
+$(BUILD)/chat-mail: $(MAIL_OBJ) $(BUILD)/libchat.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CURL_LIBS)
 
 $(BENCH_PROGRAMS): $(BUILD)/%: $(BUILD)/obj/bench/%.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lfcgi $(PKG_LIBS)
