@@ -7,6 +7,7 @@
 #include "api.h"
 #include "../lib/agent.h"
 #include "../lib/hours.h"
+#include "../lib/mail.h"
 
 static const char *const email_fields[] = {
 	[PRECHAT_EMAIL_OFF] = "off",
@@ -50,7 +51,7 @@ availability_get(struct call *c)
 	    "emailField", email_fields[cfg->prechat_email],
 	    "privacyText", cfg->privacy_text[0] != '\0' ? cfg->privacy_text :
 	    NULL,
-	    "mail", cfg->smtp_url[0] != '\0' && cfg->mail_from[0] != '\0',
+	    "mail", mail_enabled(cfg),
 	    "chatName", cfg->chat_name);
 	if (obj == NULL || wire_set_time(obj, "nextOpenAt", !open ? next : 0) ==
 	    -1) {

@@ -20,6 +20,7 @@
 #include "api.h"
 #include "../lib/agent.h"
 #include "../lib/field.h"
+#include "../lib/notify.h"
 #include "../lib/query.h"
 
 #define PAGE_DEFAULT 50
@@ -421,9 +422,12 @@ sessions_close(struct call *c)
 		reply_session(c, 200, &s);
 		return;
 	}
+	/* A visitor who gave an address gets the conversation by mail. */
 	if (st != SESSION_OK || session_get(db, s.id, &s) != SESSION_OK ||
 	    relay_note_session(c->api->relay, &s, 0, was_queued,
-	    c->req->now) == -1)
+	    c->req->now) == -1 || (s.customer_email[0] != '\0' &&
+	    notify_transcript(db, c->api->cfg, s.id, s.customer_email,
+	    c->req->now) == -1))
 		goto dberr;
 	if (commit(c, "close") == 0)
 		reply_session(c, 200, &s);

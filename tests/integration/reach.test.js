@@ -237,3 +237,90 @@ describe('availability when always open', () => {
     await ws.close();
   });
 });
+
+describe('leaving a message', () => {
+  let stack;
+
+  before(async () => { stack = await startStack({ CHAT_WS_RATE: '2' }); });
+  after(async () => { await stack.stop(); });
+
+  it('lands in the queue as a session left as a message, seen by every agent online', async () => {
+    const agent = await namedAgent(stack, 'Gil Agent');
+    const ws = (await connectReady(stack, agent.token)).client;
+    // Gil is online but the visitor leaves a message anyway (say, after the timeout).
+    const cu = await newCustomer(stack, 'Hal Visitor');
+    const body = { email: 'hal@example.org', text: 'Please call me back about order 17.', clientMsgId: 'left-1' };
+    const r = await api(stack, 'POST', '/api/v1/leave-message', { token: cu.token, body });
+    assert.equal(r.status, 201, JSON.stringify(r.json));
+    assert.equal(r.json.session.status, 'queued');
+    assert.equal(r.json.session.kind, 'message');
+    assert.equal(r.json.session.agentId, null);
+    assert.equal(r.json.session.customerEmail, 'hal@example.org');
+    assert.equal(r.json.message.text, body.text);
+    assert.equal(r.json.message.senderType, 'customer');
+    assert.equal(r.json.message.senderName, 'Hal Visitor');
+    const seen = await ws.next((f) => f.type === 'session' && f.session.id === r.json.session.id);
+    assert.equal(seen.session.kind, 'message');
+    // The same clientMsgId again: the same message, stored once.
+    const again = await api(stack, 'POST', '/api/v1/leave-message', { token: cu.token, body });
+    assert.equal(again.status, 200);
+    assert.equal(again.json.message.id, r.json.message.id);
+    // More text goes to the same session.
+    const more = await api(stack, 'POST', '/api/v1/leave-message',
+      { token: cu.token, body: { email: 'hal@example.org', text: 'Or mail me.' } });
+    assert.equal(more.json.session.id, r.json.session.id);
+    // Gil claims it later and has the whole message.
+    assert.equal((await api(stack, 'POST', `/api/v1/sessions/${r.json.session.id}/claim`, { token: agent.token })).status, 200);
+    const hist = await api(stack, 'GET', `/api/v1/sessions/${r.json.session.id}/messages`, { token: agent.token });
+    assert.deepEqual(hist.json.messages.filter((m) => m.senderType === 'customer').map((m) => m.text),
+      [body.text, 'Or mail me.']);
+    // With an agent in the chat, a message goes in the chat instead.
+    const r2 = await api(stack, 'POST', '/api/v1/leave-message',
+      { token: cu.token, body: { email: 'hal@example.org', text: 'late' } });
+    assert.equal(r2.status, 409);
+    assert.match(r2.json.error.message, /has an agent/);
+    await ws.close();
+  });
+
+  it('refuses a bad email or text naming the field, and takes the user\'s message rate', async () => {
+    const cu = await newCustomer(stack);
+    const bad = [
+      [{ text: 'hi' }, /email is required/],
+      [{ email: 'nope', text: 'hi' }, /email must be an email address/],
+      [{ email: 'a@b.example' }, /text is required/],
+      [{ email: 'a@b.example', text: '   \n' }, /text must not be only white space/],
+      [{ email: 'a@b.example', text: 'x'.repeat(4001) }, /text must be/],
+      [{ email: 'a@b.example', text: 'hi', clientMsgId: 'x'.repeat(65) }, /clientMsgId/],
+    ];
+    for (const [body, says] of bad) {
+      const r = await api(stack, 'POST', '/api/v1/leave-message', { token: cu.token, body });
+      assert.equal(r.status, 400, JSON.stringify(body));
+      assert.match(r.json.error.message, says);
+    }
+    const agent = await namedAgent(stack, 'Ida Agent');
+    assert.equal((await api(stack, 'POST', '/api/v1/leave-message',
+      { token: agent.token, body: { email: 'a@b.example', text: 'hi' } })).status, 403);
+    // CHAT_WS_RATE 2 with a burst of 3 s: the seventh in a row waits.
+    const codes = [];
+    for (let i = 0; i < 8; i++) {
+      codes.push((await api(stack, 'POST', '/api/v1/leave-message',
+        { token: cu.token, body: { email: 'a@b.example', text: `m${i}` } })).status);
+    }
+    assert.ok(codes.includes(429), codes.join());
+    assert.ok(codes.filter((x) => x === 201 || x === 200).length >= 6, codes.join());
+  });
+
+  it('has no transcript to send while mail is off, and says so', async () => {
+    const cu = await newCustomer(stack);
+    const s = await api(stack, 'POST', '/api/v1/sessions', { token: cu.token, body: {} });
+    const r = await api(stack, 'POST', `/api/v1/sessions/${s.json.id}/transcript`,
+      { token: cu.token, body: { email: 'me@example.org' } });
+    assert.equal(r.status, 409);
+    assert.match(r.json.error.message, /sends no email/);
+    const other = await newCustomer(stack);
+    assert.equal((await api(stack, 'POST', `/api/v1/sessions/${s.json.id}/transcript`,
+      { token: other.token, body: {} })).status, 403);
+    assert.equal((await api(stack, 'POST', '/api/v1/sessions/999999/transcript',
+      { token: cu.token, body: {} })).status, 404);
+  });
+});
