@@ -1,6 +1,6 @@
 /*
- * chatctl: the admin tool. Migrations and agent accounts, on the database
- * named by --db, else CHAT_DB, else var/chat.db. Passwords are read from
+ * chatctl: the admin tool. Migrations, agent accounts, backups and the mail
+ * queue, on the database named by --db, else CHAT_DB, else var/chat.db. Passwords are read from
  * standard input, one line, never from the command line.
  */
 #include <stdarg.h>
@@ -17,7 +17,10 @@
 #include "../lib/config.h"
 #include "../lib/db.h"
 #include "../lib/field.h"
+#include "../lib/mail.h"
 #include "../lib/migrate.h"
+#include "../lib/notify.h"
+#include "../lib/outbox.h"
 #include "../lib/password.h"
 #include "../lib/relay.h"
 #include "../lib/token.h"
@@ -33,7 +36,9 @@ static const char usage_text[] =
     "  agent enable USERNAME                    let a disabled agent log in again\n"
     "  agent passwd USERNAME                    set a new password (stdin); revoke its tokens\n"
     "  backup FILE                              copy the live database into a new FILE\n"
-    "  restore FILE                             replace the database with a backup FILE\n";
+    "  restore FILE                             replace the database with a backup FILE\n"
+    "  mail test ADDRESS                        queue a test mail to ADDRESS\n"
+    "  mail list [--all]                        the mail queue (--all: with the mail sent)\n";
 
 /* The words of the command line, --db taken out. */
 struct args {
@@ -298,6 +303,76 @@ out:
 	return rc;
 }
 
+/* Queue a test mail to the address to, for chat-mail to send. */
+static int
+mail_test_cmd(const struct config *cfg, struct db *db, const char *to)
+{
+	char err[1024];
+	int64_t id = 0;
+
+	if (!mail_enabled(cfg))
+		return fail("mail test: mail is not configured: set CHAT_SMTP_URL "
+		    "and CHAT_MAIL_FROM (README.md, Configuration)");
+	if (mail_check_config(cfg, err, sizeof(err)) == -1)
+		return fail("mail test: %s", err);
+	if (!field_email_valid(to))
+		return fail("mail test: %s: not an email address "
+		    "(name@example.com)", to);
+	if (db_begin(db) == -1 || notify_test(db, cfg, to, clock_now_ms(),
+	    &id) == -1 || db_commit(db) == -1) {
+		fail("mail test: %s", db_errmsg(db));
+		db_rollback(db);
+		return 1;
+	}
+	printf("mail test: queued mail %lld to %s; chat-mail sends it within "
+	    "seconds (chatctl mail list says how it went)\n", (long long)id, to);
+	return 0;
+}
+
+/* One line of mail list: id, kind, to, attempts, next try, state, last error. */
+static int
+print_mail(const struct outbox_mail *m, void *arg)
+{
+	char next[CLOCK_RFC3339_LEN + 1];
+
+	(void)arg;
+	return printf("%lld\t%s\t%s\t%d\t%s\t%s\t%s\n", (long long)m->id,
+	    m->kind, m->recipient, m->attempts, m->state == OUTBOX_WAITING ?
+	    clock_format(m->next_at, next, sizeof(next)) : "-",
+	    outbox_state_name(m->state), m->last_error[0] != '\0' ?
+	    m->last_error : "-") < 0 ? -1 : 0;
+}
+
+static int
+cmd_mail(const struct config *cfg, int argc, char **argv)
+{
+	struct db *db;
+	char err[1024];
+	int rc, all = argc == 3 && strcmp(argv[2], "--all") == 0;
+
+	if (argc < 2)
+		return fail("mail: a subcommand is missing (see chatctl --help)");
+	if (!(strcmp(argv[1], "test") == 0 && argc == 3) &&
+	    !(strcmp(argv[1], "list") == 0 && (argc == 2 || all)))
+		return fail("mail %s: unknown subcommand or wrong arguments "
+		    "(see chatctl --help)", argv[1]);
+	if ((db = db_open(cfg, 0, err, sizeof(err))) == NULL)
+		return fail("mail %s: %s", argv[1], err);
+	if (strcmp(argv[1], "test") == 0)
+		rc = mail_test_cmd(cfg, db, argv[2]);
+	else if (outbox_each(db, all, print_mail, NULL) == -1)
+		rc = fail("mail list: %s", db_errmsg(db));
+	else {
+		rc = 0;
+		if (!mail_enabled(cfg))
+			fprintf(stderr, "chatctl: mail list: mail is not "
+			    "configured (CHAT_SMTP_URL, CHAT_MAIL_FROM): nothing "
+			    "is sent\n");
+	}
+	db_close(db);
+	return rc;
+}
+
 /* Take --db PATH out of argv; it may stand anywhere. Returns 0 or -1. */
 static int
 take_db_option(int *argc, char **argv)
@@ -341,6 +416,8 @@ main(int argc, char **argv)
 		return cmd_migrate(&cfg);
 	if (strcmp(argv[1], "agent") == 0)
 		return cmd_agent(&cfg, argc - 1, argv + 1);
+	if (strcmp(argv[1], "mail") == 0)
+		return cmd_mail(&cfg, argc - 1, argv + 1);
 	if (strcmp(argv[1], "backup") == 0 && argc == 3)
 		return cmd_backup(&cfg, argv[2]);
 	if (strcmp(argv[1], "restore") == 0 && argc == 3)

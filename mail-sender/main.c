@@ -4,7 +4,8 @@
  * first, through the SMTP server (smtp.c), retrying with back-off. Runs
  * in the foreground under a supervisor (server-config/run, systemd);
  * SIGTERM or SIGINT ends it once the send under way is over. With mail
- * not configured it only sleeps.
+ * not configured it only sleeps. chat-mail --check checks the settings
+ * and exits: 0, or 1 with what is wrong logged.
  *
  * A send is marked (sending_at) in its own commit before it starts, and
  * its outcome after it in another: a sender that dies between the two
@@ -328,9 +329,9 @@ main(int argc, char **argv)
 	char err[1024];
 	int rc = 1;
 
-	if (argc > 1) {
-		fprintf(stderr, "usage: %s (its settings come from the "
-		    "environment: README.md, Configuration)\n", argv[0]);
+	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--check") != 0)) {
+		fprintf(stderr, "usage: chat-mail [--check] (settings from the "
+		    "environment: README.md, Configuration)\n");
 		return 2;
 	}
 	catch_signals();
@@ -338,7 +339,8 @@ main(int argc, char **argv)
 		log_msg(LOG_ERROR, NULL, "chat-mail: %s", err);
 		return 1;
 	}
-	log_init("chat-mail", cfg.log_level, cfg.log_file);
+	/* --check answers on standard error, to whoever asked. */
+	log_init("chat-mail", cfg.log_level, argc == 2 ? NULL : cfg.log_file);
 	s.cfg = &cfg;
 	s.smtp.cfg = &cfg;
 	if (mail_check_config(&cfg, err, sizeof(err)) == -1 ||
@@ -355,6 +357,11 @@ main(int argc, char **argv)
 		    "Debian's libcurl4 (setup/install-deps)");
 		curl_global_cleanup();
 		return 1;
+	}
+	/* --check: the settings only, for a supervisor to refuse bad ones at once. */
+	if (argc == 2) {
+		curl_global_cleanup();
+		return 0;
 	}
 	if (start(&s) == 0) {
 		while (!stopping) {
