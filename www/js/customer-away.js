@@ -7,8 +7,8 @@
 import { dateFormat, say, t } from './i18n.js';
 import { $, el } from './ui.js';
 import {
-  busy, describeFailure, emailProblem, enterSubmits, fieldError, formError, refusedField,
-  serverFieldText,
+  busy, clearErrorsOnInput, describeFailure, emailProblem, enterSubmits, fieldError, formError,
+  refusedField, serverFieldText,
 } from './customer-forms.js';
 
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
@@ -83,6 +83,7 @@ export class AwayPage {
       this.submit();
     });
     this.ui.chatAnyway.addEventListener('click', () => page.chatAnyway());
+    clearErrorsOnInput(this.ui.form);
   }
 
   /** Show the away page for this answer of GET /availability. */
@@ -216,6 +217,7 @@ export class UnansweredOffer {
       done: $('#late-done'),
     };
     enterSubmits(this.ui.text);
+    clearErrorsOnInput(this.ui.form);
     this.ui.form.addEventListener('submit', (event) => {
       event.preventDefault();
       this.submit();
@@ -282,6 +284,8 @@ export class UnansweredOffer {
       ui.form.hidden = true;
       say(ui.done, 'visitor.leave.done', { email });
       ui.done.hidden = false;
+      // The session's news (now a message left) may have come first and hidden the offer.
+      ui.section.hidden = false;
       this.page.onLeft(reply, email);
     } catch (err) {
       if (refusedField(err) === 'email') {

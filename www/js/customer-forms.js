@@ -190,3 +190,18 @@ export class TranscriptControl {
     formError(node, what);
   }
 }
+
+/** A field's error goes as soon as the visitor changes the field. */
+export function clearErrorsOnInput(form) {
+  const clear = (event) => {
+    const input = event.target;
+    if (!(input instanceof HTMLElement) || input.getAttribute('aria-invalid') !== 'true') return;
+    input.removeAttribute('aria-invalid');
+    for (const id of (input.getAttribute('aria-describedby') || '').split(/\s+/)) {
+      const node = id.endsWith('-error') ? document.getElementById(id) : null;
+      if (node !== null) formError(node, null);
+    }
+  };
+  form.addEventListener('input', clear);
+  form.addEventListener('change', clear);
+}

@@ -6,8 +6,8 @@
 
 import { $ } from './ui.js';
 import {
-  busy, describeFailure, emailProblem, enterSubmits, fieldError, formError, refusedField,
-  serverFieldText,
+  busy, clearErrorsOnInput, describeFailure, emailProblem, enterSubmits, fieldError, formError,
+  refusedField, serverFieldText,
 } from './customer-forms.js';
 
 const MAX_TEXT = 4000;
@@ -38,6 +38,7 @@ export class StartForm {
       start: $('#start'),
     };
     enterSubmits(this.ui.question);
+    clearErrorsOnInput(this.ui.form);
     this.ui.form.addEventListener('submit', (event) => {
       event.preventDefault();
       this.submit();
