@@ -110,6 +110,7 @@ export default {
   'visitor.transcript.cancel': 'Cancel',
   'visitor.transcript.queued': 'On its way: we are sending the conversation to {email}.',
   'visitor.transcript.unavailable': 'Sorry, this chat cannot send email.',
+  'visitor.transcript.onClose': 'A copy of this conversation is on its way to {email}.',
   'visitor.system': 'Notice',
   'visitor.withAgent': 'You are chatting with {name}',
 

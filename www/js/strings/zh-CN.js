@@ -106,6 +106,7 @@ export default {
   'visitor.transcript.cancel': '取消',
   'visitor.transcript.queued': '正在发送：对话记录将发送到 {email}。',
   'visitor.transcript.unavailable': '抱歉，本客服暂不支持发送邮件。',
+  'visitor.transcript.onClose': '本次对话记录正在发送到 {email}。',
   'visitor.system': '通知',
   'visitor.withAgent': '{name} 正在为您服务',
 
