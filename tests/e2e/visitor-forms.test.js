@@ -119,6 +119,8 @@ test('the transcript by mail, during the chat and after it ends', { timeout: 600
   const close = await stack.request('POST', `/api/v1/sessions/${id}/close`, { token: agent.token });
   assert.equal(close.status, 200);
   await page.getByText('This conversation has ended.', { exact: false }).waitFor();
+  // The server mails a closed chat to the address given by itself, and the page says so.
+  await control.getByText('A copy of this conversation is on its way to mo@example.com.').waitFor();
   await control.getByRole('button', { name: 'Email me this conversation' }).click();
   await control.getByText('On its way: we are sending the conversation to mo@example.com.').waitFor();
   await b.screenshot(page, 'visitor-transcript');

@@ -184,6 +184,11 @@ export class TranscriptControl {
     }
   }
 
+  /** The chat ended and the server mails it by itself to the address the visitor gave: say so. */
+  closed(email) {
+    if (email) this.status(() => t('visitor.transcript.onClose', { email }), false);
+  }
+
   status(what, error = false) {
     const node = this.ui.status;
     node.classList.toggle('error', Boolean(what) && error);

@@ -354,7 +354,10 @@ function applySession(s, first = false) {
     return;
   }
   // Who joined or took over says the server's system line; only the end is noted here.
-  if (before.status !== 'closed' && closed) list.addNote(() => t('visitor.closedNote'));
+  if (before.status !== 'closed' && closed) {
+    list.addNote(() => t('visitor.closedNote'));
+    if (availability && availability.mail) transcript.closed(knownEmail());
+  }
   if (before.agentName !== s.agentName) list.refresh();
 }
 
