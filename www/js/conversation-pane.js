@@ -8,10 +8,11 @@ import { t } from './i18n.js';
 import { $, el } from './ui.js';
 
 export class ConversationPane {
-  /** list: the MessageList; typing: the TypingIndicator. */
-  constructor({ list, typing }) {
+  /** list: the MessageList; typing: the TypingIndicator; mail(): whether the server sends mail. */
+  constructor({ list, typing, mail }) {
     this.list = list;
     this.typing = typing;
+    this.mail = mail;
     this.ui = {
       placeholder: $('#placeholder'),
       placeholderText: $('#placeholder-text'),
@@ -92,7 +93,9 @@ export class ConversationPane {
       s.subject ? ` \u00b7 ${s.subject}` : '',
     );
     ui.claimBar.hidden = s.status !== 'queued';
-    ui.claimText.textContent = left ? t('agent.claim.leftText') : t('agent.claim.text');
+    let claim = 'agent.claim.text';
+    if (left) claim = this.mail() && s.customerEmail ? 'agent.claim.leftTextMail' : 'agent.claim.leftText';
+    ui.claimText.textContent = t(claim);
     ui.composer.hidden = !mine;
     ui.ended.hidden = s.status !== 'closed';
     ui.transfer.hidden = !mine;

@@ -56,6 +56,8 @@ let opened = false;
 let expired = false;
 let connState = 'connecting';
 let offlineCount = 0;
+/* Whether the server sends mail (GET /availability): replies then reach a visitor who left. */
+let mailOn = false;
 /* Chats this page is claiming: their session frames are no news to the agent. */
 const claiming = new Set();
 
@@ -66,7 +68,7 @@ const list = new MessageList($('#messages'), {
   senderLabel,
   avatarName: (m) => (m.senderType === 'system' ? null : senderLabel(m)),
 });
-const pane = new ConversationPane({ list, typing });
+const pane = new ConversationPane({ list, typing, mail: () => mailOn });
 const context = new VisitorContext();
 const alerts = new Alerts({
   agentId: () => me.id,
@@ -462,11 +464,12 @@ onLanguageChange(() => {
 
 // ---------------------------------------------------------------------------
 
-/* How often an alert comes again: the server's setting, else 30 s. */
+/* How often an alert comes again (the server's setting, else 30 s), and whether mail goes out. */
 async function loadAlertRepeat() {
   try {
     const a = await ChatApi.availability();
     alerts.setRepeat(Number(a.alertRepeat) || DEFAULT_REPEAT_S);
+    mailOn = a.mail === true;
   } catch { /* an older server: the default */ }
 }
 

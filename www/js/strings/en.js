@@ -144,6 +144,7 @@ export default {
   'agent.state.closed': 'Closed',
   'agent.claim.text': 'This customer is waiting for an agent.',
   'agent.claim.leftText': 'This visitor left a message while nobody was available. Claim it to answer.',
+  'agent.claim.leftTextMail': 'This visitor left a message while nobody was available. Claim it to answer: if they are no longer on the page, your reply is mailed to them.',
   'agent.claim.current': 'Claim this chat',
   'agent.note.closed': 'The chat was closed.',
   'agent.note.claimed': 'You claimed this chat.',

@@ -140,6 +140,7 @@ export default {
   'agent.state.closed': '已关闭',
   'agent.claim.text': '这位客户正在等待客服。',
   'agent.claim.leftText': '这位访客在无人在线时留了言。接入后即可回复。',
+  'agent.claim.leftTextMail': '这位访客在无人在线时留了言。接入后即可回复：如果对方已不在页面上，你的回复会通过邮件发送给对方。',
   'agent.claim.current': '接入此对话',
   'agent.note.closed': '对话已关闭。',
   'agent.note.claimed': '你已接入此对话。',
