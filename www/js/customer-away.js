@@ -4,6 +4,7 @@
 // the queue that nobody claimed in time, the same offer inside the chat,
 // which stays open. Both go to POST /api/v1/leave-message.
 
+import { newClientMsgId } from './chat-client.js';
 import { dateFormat, say, t } from './i18n.js';
 import { $, el } from './ui.js';
 import {
@@ -163,7 +164,10 @@ export class AwayPage {
       const api = await this.page.customer({
         name: ui.name.value.trim(), email, consent: ui.consentField.hidden ? undefined : true,
       });
-      const reply = await api.leaveMessage({ email, text: ui.text.value.trim() });
+      // The same id until it is stored: a try again after a lost answer stores it once.
+      this.clientMsgId = this.clientMsgId || newClientMsgId();
+      const reply = await api.leaveMessage({ email, text: ui.text.value.trim(), clientMsgId: this.clientMsgId });
+      this.clientMsgId = null;
       ui.form.hidden = true;
       ui.chatAnyway.hidden = true;
       say(ui.doneText, 'visitor.leave.done', { email });
@@ -277,9 +281,11 @@ export class UnansweredOffer {
     const done = busy(ui.send, 'visitor.leave.sending', 'visitor.leave.send');
     try {
       // The text is the visitor's message to the team; without one, what they asked for.
+      this.clientMsgId = this.clientMsgId || newClientMsgId();
       const reply = await this.page.api().leaveMessage({
-        email, text: text || t('visitor.leave.defaultText'),
+        email, text: text || t('visitor.leave.defaultText'), clientMsgId: this.clientMsgId,
       });
+      this.clientMsgId = null;
       this.sent = true;
       ui.form.hidden = true;
       say(ui.done, 'visitor.leave.done', { email });
