@@ -136,6 +136,9 @@ test('a message left while nobody was there is marked in the queue', { timeout: 
   await item.locator('.kind-tag', { hasText: 'Left a message' }).waitFor();
   await b.assertContrast(a, ['.kind-tag', '.session-when', '.session-preview']);
   assert.match(await item.locator('.session-when').textContent(), /^left /);
+  // It waits like any chat: the alert is on until someone claims it.
+  await b.until(async () => /^\(1\) New chat – Support workbench$/.test(await a.title()), 'the alert in the title');
+  await item.locator('.session-item.alerting').waitFor();
   await item.locator('.session-item').click();
   await b.bubble(a, 'Do you ship to Norway? Please answer by email.');
   await a.getByText('This visitor left a message while nobody was available. Claim it to answer.').waitFor();
