@@ -307,7 +307,7 @@ out:
 static int
 mail_test_cmd(const struct config *cfg, struct db *db, const char *to)
 {
-	char err[1024];
+	char err[1024], *p;
 	int64_t id = 0;
 
 	if (!mail_enabled(cfg))
@@ -315,9 +315,15 @@ mail_test_cmd(const struct config *cfg, struct db *db, const char *to)
 		    "and CHAT_MAIL_FROM (README.md, Configuration)");
 	if (mail_check_config(cfg, err, sizeof(err)) == -1)
 		return fail("mail test: %s", err);
-	if (!field_email_valid(to))
+	if (!field_email_valid(to)) {
+		/* It may hold line ends: the message stays one line. */
+		snprintf(err, sizeof(err), "%s", to);
+		for (p = err; *p != '\0'; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
 		return fail("mail test: %s: not an email address "
-		    "(name@example.com)", to);
+		    "(name@example.com)", err);
+	}
 	if (db_begin(db) == -1 || notify_test(db, cfg, to, clock_now_ms(),
 	    &id) == -1 || db_commit(db) == -1) {
 		fail("mail test: %s", db_errmsg(db));

@@ -14,6 +14,7 @@ struct exchange {
 	size_t left;
 	char command[16];	/* the verb of the last command sent: MAIL, RCPT, DATA... */
 	char reply[256];	/* the server's last reply line */
+	int quit;		/* QUIT was sent: the exchange is over */
 };
 
 static size_t
@@ -31,7 +32,8 @@ read_message(char *buf, size_t size, size_t nmemb, void *arg)
 /*
  * Keep the verb of each command and the text of each reply: which step a
  * refusal came at tells a refused mail from a server we cannot use. Only
- * the verb of a command is kept: AUTH lines carry the login.
+ * the verb of a command is kept: AUTH lines carry the login. Once libcurl
+ * says QUIT, what came before is the answer.
  */
 static int
 on_debug(CURL *c, curl_infotype type, char *data, size_t size, void *arg)
@@ -40,6 +42,13 @@ on_debug(CURL *c, curl_infotype type, char *data, size_t size, void *arg)
 	size_t n;
 
 	(void)c;
+	if (x->quit)
+		return 0;
+	if (type == CURLINFO_HEADER_OUT && size >= 4 &&
+	    strncmp(data, "QUIT", 4) == 0) {
+		x->quit = 1;
+		return 0;
+	}
 	if (type == CURLINFO_HEADER_OUT) {
 		n = strcspn(data, " \r\n");
 		n = n < size ? n : size;
@@ -137,7 +146,7 @@ smtp_send(const struct smtp *smtp, const char *to, const char *message,
     char *err, size_t errsz)
 {
 	char errbuf[CURL_ERROR_SIZE] = "", addr[300], from[300];
-	struct exchange x = { message, strlen(message), "", "" };
+	struct exchange x = { message, strlen(message), "", "", 0 };
 	struct curl_slist *rcpt = NULL;
 	enum smtp_result result = SMTP_TEMPORARY;
 	long code = 0;

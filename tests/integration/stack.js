@@ -1,8 +1,9 @@
 'use strict';
 // The integration tests' own servers: server-config/run (lighttpd with the
-// FastCGI API) on a free port with a temporary database, a raw HTTP client
-// that lets a test choose every byte it sends, the admin tool, and the
-// assertions every test file shares.
+// FastCGI API, websocketd and the mail sender chat-mail) on a free port
+// with a temporary database, a raw HTTP client that lets a test choose
+// every byte it sends, the admin tool, and the assertions every test file
+// shares.
 //
 // Node built-ins only, and only APIs present in Node 18.19.
 
@@ -167,12 +168,37 @@ function runProgram(cmd, args, stdin, options = {}) {
 }
 
 /**
- * Run build/chatctl with --db db and args, writing stdin (if given) to it.
+ * Run build/chatctl with --db db and args, writing stdin (if given) to it,
+ * with the CHAT_* settings of env (as an administrator's chat.env).
  * Resolves to {code, signal, stdout, stderr}.
  */
-function runChatctl(db, args, stdin) {
+function runChatctl(db, args, stdin, env = {}) {
   const argv = db === null ? args : ['--db', db, ...args];
-  return runProgram(CHATCTL, argv, stdin, { env: cleanEnv({ CHAT_SQL_DIR: path.join(ROOT, 'sql') }) });
+  return runProgram(CHATCTL, argv, stdin, { env: cleanEnv({ CHAT_SQL_DIR: path.join(ROOT, 'sql'), ...env }) });
+}
+
+/** The pids of the processes named `name` whose CHAT_DB is db, oldest first. */
+function programPids(name, db) {
+  const pids = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv0 = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')[0];
+      if (path.basename(argv0) !== name) continue;
+      const env = fs.readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+      if (env.includes(`CHAT_DB=${db}`)) pids.push(Number(entry));
+    } catch {
+      // gone already
+    }
+  }
+  return pids.sort((a, b) => a - b);
+}
+
+/** Rows of sql on the database db (sqlite3's -json), as objects. */
+async function queryDb(db, sql) {
+  const r = await runProgram('sqlite3', ['-json', '-cmd', '.timeout 5000', db, sql]);
+  if (r.code !== 0) throw new Error(`sqlite3 ${sql}: exit ${r.code}: ${r.stderr}`);
+  return r.stdout.trim() === '' ? [] : JSON.parse(r.stdout);
 }
 
 async function waitReady(stack, child, exited) {
@@ -192,7 +218,10 @@ async function waitReady(stack, child, exited) {
 
 /**
  * Start server-config/run on a free port with a fresh temporary database.
- * env: CHAT_* settings for this stack (CHAT_DEMO_AGENT is 0 unless given).
+ * env: CHAT_* settings for this stack (CHAT_DEMO_AGENT is 0 unless given),
+ * those of the mail sender too (CHAT_SMTP_URL, CHAT_MAIL_FROM, ...): every
+ * stack runs chat-mail, which only sleeps while mail is not configured.
+ * stack.chatctl runs the admin tool with the same settings.
  */
 async function startStack(env = {}) {
   for (const f of [RUN_SCRIPT, CHATCTL, path.join(BUILD_DIR, 'chat-api')]) {
@@ -248,8 +277,13 @@ async function startOnce(env) {
     dir,
     pid: child.pid,
     output: () => Buffer.concat(output).toString('utf8'),
+    env,
     request: (method, urlPath, opts) => request(port, method, urlPath, opts),
-    chatctl: (args, stdin) => runChatctl(db, args, stdin),
+    chatctl: (args, stdin) => runChatctl(db, args, stdin, env),
+    /** The mail sender's pid, or undefined while there is none (it is being restarted). */
+    mailPid: () => programPids('chat-mail', db)[0],
+    /** Rows of sql on the stack's database. */
+    query: (sql) => queryDb(db, sql),
     /** Add an agent with chatctl, asserting that it worked; returns the agent's username. */
     async addAgent(username, password, displayName) {
       const args = ['agent', 'add', username];
@@ -399,6 +433,8 @@ module.exports = {
   request,
   runProgram,
   runChatctl,
+  programPids,
+  queryDb,
   startStack,
   assertJsonType,
   assertError,
