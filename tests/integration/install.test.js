@@ -8,7 +8,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { startStack, freePort, request, runProgram } = require('./stack');
+const { startStack, freePort, request, runProgram, sleep } = require('./stack');
 const { connectReady, api, handshake, handlerPids, newCustomer, newAgent } = require('./ws-client');
 const {
   account, canServeAs, readEnvFile, readUnit, listening, run, stop, startUnit, startDebianLighttpd, startDebianApache,
@@ -44,7 +44,7 @@ describe('make install', () => {
     assert.equal(r.code, 0, r.out);
     const root = (p) => path.join(dest, p);
     for (const p of [`${PREFIX}/bin/chatctl`, `${PREFIX}/lib/chat/chat-api`, `${PREFIX}/lib/chat/chat-authorizer`,
-      `${PREFIX}/lib/chat/chat-ws`]) {
+      `${PREFIX}/lib/chat/chat-ws`, `${PREFIX}/lib/chat/chat-mail`]) {
       assert.ok(fs.statSync(root(p)).mode & 0o111, `${p} is executable`);
     }
     assert.deepEqual(fs.readdirSync(root(`${PREFIX}/share/chat/sql`)), fs.readdirSync(path.join(ROOT, 'sql')));
@@ -66,6 +66,16 @@ describe('make install', () => {
     assert.match(env, /^CHAT_SQL_DIR=\/opt\/chat\/share\/chat\/sql$/m);
     assert.match(fs.readFileSync(root('/etc/logrotate.d/chat'), 'utf8'), /^\/var\/log\/chat\/\*\.log \{$/m);
     assert.match(env, /^CHAT_API_SOCKET=\/run\/chat\/api\.sock$/m);
+    // The mail settings as examples; the file may come to hold the SMTP password.
+    assert.match(env, /^#CHAT_SMTP_URL=smtp:\/\/localhost:25$/m);
+    assert.match(env, /^#CHAT_SMTP_PASSWORD=/m);
+    assert.equal(fs.statSync(root('/etc/chat/chat.env')).mode & 0o007, 0, 'chat.env is not readable by every user');
+    const mailUnit = fs.readFileSync(root(`${PREFIX}/lib/systemd/system/chat-mail.service`), 'utf8');
+    assert.match(mailUnit, /^ExecStart=\/opt\/chat\/lib\/chat\/chat-mail$/m);
+    assert.match(mailUnit, /^ExecStartPre=\/opt\/chat\/lib\/chat\/chat-mail --check$/m);
+    assert.match(mailUnit, /^EnvironmentFile=\/etc\/chat\/chat\.env$/m);
+    assert.match(mailUnit, /^User=www-data$/m);
+    assert.doesNotMatch(mailUnit, /@[A-Z_]+@/);
     assert.ok(fs.statSync(root('/var/lib/chat')).isDirectory());
 
     // The web servers' configurations, filled in for the same paths and ports.
@@ -104,7 +114,7 @@ describe('make install', () => {
     // server-config/run takes its programs from one directory.
     const programs = path.join(dest, 'programs');
     fs.mkdirSync(programs);
-    for (const p of ['chat-api', 'chat-authorizer', 'chat-ws']) {
+    for (const p of ['chat-api', 'chat-authorizer', 'chat-ws', 'chat-mail']) {
       fs.symlinkSync(root(`${PREFIX}/lib/chat/${p}`), path.join(programs, p));
     }
     fs.symlinkSync(root(`${PREFIX}/bin/chatctl`), path.join(programs, 'chatctl'));
@@ -170,7 +180,7 @@ describe('make install: the installed units and web server configurations in pro
     const r = await makeInstall({ DESTDIR: '', ...dirs, SERVER_NAME: '127.0.0.1', HTTP_PORT: String(apachePort),
       CHAT_WS_PORT: String(wsPort), CHAT_AUTHORIZER_PORT: String(authPort) });
     assert.equal(r.code, 0, r.out);
-    const units = ['chat-api', 'chat-authorizer', 'chat-websocketd'].map((u) => path.join(dirs.UNITDIR, `${u}.service`));
+    const units = ['chat-api', 'chat-authorizer', 'chat-websocketd', 'chat-mail'].map((u) => path.join(dirs.UNITDIR, `${u}.service`));
     const share = path.join(dirs.PREFIX, 'share', 'chat');
 
     // systemd's own check of the unit files: keys, commands, users.
@@ -192,6 +202,13 @@ describe('make install: the installed units and web server configurations in pro
     procs.push(await startUnit(units[0], dirs.RUNSTATEDIR, (s) => fs.existsSync(s.CHAT_API_SOCKET)));
     procs.push(await startUnit(units[1], dirs.RUNSTATEDIR, (s) => listening(Number(s.CHAT_AUTHORIZER_PORT))));
     procs.push(await startUnit(units[2], dirs.RUNSTATEDIR, (s) => listening(Number(s.CHAT_WS_PORT))));
+    // The mail sender as its unit runs it: with mail not configured it
+    // starts, says so in the log and keeps running.
+    const mailer = await startUnit(units[3], dirs.RUNSTATEDIR,
+      (s) => fs.existsSync(s.CHAT_LOG_FILE) && fs.readFileSync(s.CHAT_LOG_FILE, 'utf8').includes('chat-mail info - started; mail is off'));
+    procs.push(mailer);
+    await sleep(300);
+    assert.equal(mailer.exited, null, `chat-mail ended: ${mailer.output}`);
     const socketMode = fs.statSync(settings.CHAT_API_SOCKET).mode & 0o777;
     assert.equal(socketMode & 0o007, 0, `the API socket is not open to every user (mode ${socketMode.toString(8)})`);
 
