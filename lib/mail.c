@@ -142,10 +142,11 @@ one_line(const char *s)
 
 /*
  * s as RFC 2047 encoded-words (UTF-8, base64), each on a line of its own
- * after the first, never cutting a character in two.
+ * after the first, never cutting a character in two. Returns the length
+ * of the last line, given col, the column the first word starts at.
  */
-static void
-put_words(FILE *f, const char *s)
+static size_t
+put_words(FILE *f, const char *s, size_t col)
 {
 	char b64[sodium_base64_ENCODED_LEN(WORD_BYTES,
 	    sodium_base64_VARIANT_ORIGINAL)];
@@ -159,10 +160,12 @@ put_words(FILE *f, const char *s)
 		sodium_bin2base64(b64, sizeof(b64), (const unsigned char *)s, n,
 		    sodium_base64_VARIANT_ORIGINAL);
 		fprintf(f, "%s=?UTF-8?B?%s?=", first ? "" : "\r\n ", b64);
+		col = (first ? col : 1) + 12 + strlen(b64);
 		first = 0;
 		s += n;
 		len -= n;
 	}
+	return col;
 }
 
 /* "Name: value" for a text (subject): plain when it is short ASCII, else encoded-words. */
@@ -173,7 +176,7 @@ put_text_header(FILE *f, const char *name, const char *value)
 	if (plain_ascii(value) && strlen(name) + 2 + strlen(value) <= HEADER_LINE)
 		fputs(value, f);
 	else
-		put_words(f, value);
+		put_words(f, value, strlen(name) + 2);
 	fputs("\r\n", f);
 }
 
@@ -199,10 +202,8 @@ put_mailbox(FILE *f, const char *name, const char *phrase, const char *addr)
 		}
 		fputc('"', f);
 		col += 2;
-	} else {
-		put_words(f, phrase);
-		col = HEADER_LINE;
-	}
+	} else
+		col = put_words(f, phrase, col);
 	fprintf(f, "%s<%s>\r\n", col + strlen(addr) + 3 > HEADER_LINE ?
 	    "\r\n " : " ", addr);
 }
