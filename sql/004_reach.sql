@@ -34,6 +34,9 @@ ALTER TABLE messages ADD COLUMN event_from_agent_id INTEGER;
 -- (chat-mail). sending_at is set before a try and cleared after it: a row
 -- found with it set after a crash may have reached the SMTP server already
 -- and is tried again with the same Message-ID (at least once, never lost).
+-- chat-mail deletes sent mail after 7 days and failed mail after 30: the
+-- queue holds what people wrote for that long only. chatctl mail list
+-- shows it.
 CREATE TABLE mail_queue (
     id           INTEGER PRIMARY KEY,
     kind         TEXT    NOT NULL,  -- team_waiting, team_message, transcript, followup, test
