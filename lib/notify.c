@@ -11,7 +11,6 @@
 #include "mail.h"
 #include "notify.h"
 #include "resume.h"
-#include "token.h"
 
 #define TRANSCRIPT_MAX (256 * 1024)	/* bytes of message text in one transcript */
 #define FOLLOWUP_MAX 50			/* replies in one follow-up */
@@ -34,7 +33,7 @@ enum stmt {
 	" WHEN 'customer' THEN (SELECT name FROM customers WHERE id = m.sender_id)" \
 	" END"
 
-/* Undelivered: a delivery of message m to customer ?3 past their delivered.upto. */
+/* Undelivered: a delivery of message m to customer cust lies past their delivered.upto. */
 #define UNDELIVERED(cust) \
 	"EXISTS (SELECT 1 FROM deliveries d WHERE d.user_type = 'customer'" \
 	" AND d.user_id = " cust " AND d.message_id = m.id AND d.id > coalesce(" \
@@ -43,10 +42,8 @@ enum stmt {
 
 static const char *const stmts[STMT__MAX] = {
 	[STMT_SESSION] =
-	    "SELECT s.id, s.customer_id, s.kind, coalesce(s.subject, ''),"
-	    " s.context, s.created_at, c.name, coalesce(c.email, ''),"
-	    " coalesce((SELECT display_name FROM agents WHERE id = s.agent_id),"
-	    " '')"
+	    "SELECT s.id, s.customer_id, coalesce(s.subject, ''), s.context,"
+	    " s.created_at, c.name, coalesce(c.email, '')"
 	    " FROM sessions s JOIN customers c ON c.id = s.customer_id"
 	    " WHERE s.id = ?",
 	[STMT_LAST_CUSTOMER] =
@@ -74,12 +71,10 @@ static const char *const stmts[STMT__MAX] = {
 /* A session with what its mails tell. */
 struct about {
 	int64_t id, customer_id, created_at;
-	int left_message;
 	char subject[1024];
 	char context[4097];
 	char name[512];
 	char email[256];
-	char agent[512];
 };
 
 /* Lines of a conversation, in order. */
@@ -120,14 +115,11 @@ about_load(struct db *db, int64_t id, struct about *a)
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		a->id = sqlite3_column_int64(s, 0);
 		a->customer_id = sqlite3_column_int64(s, 1);
-		a->left_message = strcmp((const char *)sqlite3_column_text(s,
-		    2), "message") == 0;
-		db_column_copy(s, 3, a->subject, sizeof(a->subject));
-		db_column_copy(s, 4, a->context, sizeof(a->context));
-		a->created_at = sqlite3_column_int64(s, 5);
-		db_column_copy(s, 6, a->name, sizeof(a->name));
-		db_column_copy(s, 7, a->email, sizeof(a->email));
-		db_column_copy(s, 8, a->agent, sizeof(a->agent));
+		db_column_copy(s, 2, a->subject, sizeof(a->subject));
+		db_column_copy(s, 3, a->context, sizeof(a->context));
+		a->created_at = sqlite3_column_int64(s, 4);
+		db_column_copy(s, 5, a->name, sizeof(a->name));
+		db_column_copy(s, 6, a->email, sizeof(a->email));
 	}
 	db_done(s);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
@@ -328,7 +320,8 @@ send_letter(struct db *db, const struct config *cfg, struct letter *l,
 		st = mail_enqueue(db, cfg, m, now, NULL);
 	if (st == MAIL_INVALID)
 		log_msg(LOG_WARN, NULL, "mail %s to %s for session %lld: not "
-		    "queued: %s", m->kind, m->to, (long long)m->session_id,
+		    "queued: %s", m->kind, m->to != NULL ? m->to : "the team",
+		    (long long)m->session_id,
 		    mail_strerror(st));
 	letter_free(l);
 	return st == MAIL_ERROR ? -1 : 0;
