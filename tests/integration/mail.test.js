@@ -422,6 +422,18 @@ describe('mail: the server down, the sender killed, a refusal', () => {
     assert.match(row.error, /451/, 'the last error is kept');
   });
 
+  it('gives up a mail older than CHAT_MAIL_GIVE_UP instead of sending it', async () => {
+    const old = Date.now() - 3 * 86400000;
+    await stack.query('INSERT INTO mail_queue (kind, recipient, message, message_id, created_at, next_at, attempts,'
+      + ` last_error) VALUES ('test', 'old@example.com', 'Subject: old', 'old-1@example.com', ${old}, ${old}, 7,`
+      + " 'RCPT refused: 452 mailbox full')");
+    const rows = await waitList(stack, (r) => r.some((m) => m.to === 'old@example.com' && m.state === 'failed'), 'given up');
+    const row = rows.find((m) => m.to === 'old@example.com');
+    assert.equal(row.attempts, 7);
+    assert.match(row.error, /^given up after 7 attempts over 172800 s \(CHAT_MAIL_GIVE_UP\); the last: RCPT refused: 452 mailbox full$/);
+    assert.equal(smtp.to('old@example.com').length, 0);
+  });
+
   it('keeps mail while the server is down, counting attempts, and sends it when it is back', async () => {
     await smtp.stop();
     const ids = [];
