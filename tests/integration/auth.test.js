@@ -127,6 +127,7 @@ describe('GET /api/v1/me', () => {
       name: 'Li Si',
       channel: 'MOBILE',
       metadata: { plan: 'gold' },
+      email: null,
       createdAt: c.createdAt,
       expiresAt: c.expiresAt,
     });
