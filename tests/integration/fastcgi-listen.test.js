@@ -125,6 +125,9 @@ describe('FastCGI programs listening themselves', () => {
     const sock = path.join(dir, 'api.sock');
     const p = await startListening('chat-api', ['--listen', sock, '--procs', '3'], env, sock);
     started.push(p);
+    // The socket takes connections once it listens, a moment before the
+    // last worker is forked on a busy machine.
+    for (let i = 0; i < 100 && childrenOf(p.child.pid).length < 3; i++) await sleep(50);
     assert.equal(childrenOf(p.child.pid).length, 3);
     const r = await fcgi(sock, { REQUEST_METHOD: 'GET', REQUEST_URI: '/api/v1/me', SCRIPT_NAME: '/api/v1/me' });
     assert.equal(r.status, 401);
