@@ -197,6 +197,16 @@ async function settle() {
   for (let i = 0; i < 5; i++) await Promise.resolve();
 }
 
+test('a system line that waited is passed on but not counted as an offline message', () => {
+  const { ws, got } = connected();
+  ws.receive({ type: 'offline_message', seq: 1, message: message(1, { senderType: 'system', senderId: null,
+    clientMsgId: null, event: { type: 'joined', agentName: 'Ann' } }) });
+  ws.receive({ type: 'offline_message', seq: 2, message: message(2) });
+  ws.receive({ type: 'offline_messages_complete', count: 2, seq: 2 });
+  assert.deepEqual(got.offline, [1, 2]);
+  assert.deepEqual(got.counts, [1]);
+});
+
 test('the end of the offline messages is confirmed at once, with seq 0 when there were none', () => {
   const { ws, got } = connected();
   ws.receive({ type: 'offline_messages_complete', count: 0, seq: 0 });

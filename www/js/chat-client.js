@@ -88,7 +88,7 @@ export function newClientMsgId() {
  *
  * A message offered again (live and offline, or after a reconnect) is passed
  * to the callbacks once; count is the number of offline messages that were
- * new. Each connection confirms what it received with
+ * new, system lines (who joined) not counted. Each connection confirms what it received with
  * {"type":"received","seq":N}, a few times a second at most, and answers the
  * server's ping.
  *
@@ -286,7 +286,8 @@ export class ChatWebSocket {
       case 'offline_message':
         this.settleOwn(data.message);
         if (this.seen.add(data.message)) {
-          this.offlineNew++;
+          // A system line (who joined) is shown, but is no message to count.
+          if (data.message.senderType !== 'system') this.offlineNew++;
           this.onOfflineMessageReceived(data.message);
         }
         break;
