@@ -21,6 +21,34 @@ function isSystemLine(frame) {
     frame.message && frame.message.senderType === 'system';
 }
 
+// The first frame in queue that matches pred, or the next one to arrive
+// within ms (a waiter on waiters, which give() resolves).
+function take(queue, waiters, pred, ms) {
+  const i = queue.findIndex(pred);
+  if (i >= 0) return Promise.resolve(queue.splice(i, 1)[0]);
+  return new Promise((resolve, reject) => {
+    const waiter = { pred, resolve };
+    waiter.timer = setTimeout(() => {
+      waiters.splice(waiters.indexOf(waiter), 1);
+      reject(new Error(`no frame matching ${pred} within ${ms} ms; queued: ` +
+        JSON.stringify(queue)));
+    }, ms);
+    waiters.push(waiter);
+  });
+}
+
+// Hands frame to the first waiter it matches, or queues it.
+function give(queue, waiters, frame) {
+  const w = waiters.find((x) => x.pred(frame));
+  if (w) {
+    waiters.splice(waiters.indexOf(w), 1);
+    clearTimeout(w.timer);
+    w.resolve(frame);
+  } else {
+    queue.push(frame);
+  }
+}
+
 function connect(stack, token, options = {}) {
   const query = token === undefined ? '' : `?token=${encodeURIComponent(token)}`;
   const ws = new WebSocket(`ws://127.0.0.1:${stack.port}/ws/chat${query}`, {
@@ -30,6 +58,8 @@ function connect(stack, token, options = {}) {
     ws,
     frames: [],
     system: [],
+    systemQueue: [],
+    systemWaiters: [],
     queue: [],
     waiters: [],
     closed: null,
@@ -38,17 +68,11 @@ function connect(stack, token, options = {}) {
     },
     // The next frame (skipping none) that matches pred, within ms.
     next(pred = () => true, ms = WAIT_MS) {
-      const i = client.queue.findIndex(pred);
-      if (i >= 0) return Promise.resolve(client.queue.splice(i, 1)[0]);
-      return new Promise((resolve, reject) => {
-        const waiter = { pred, resolve };
-        waiter.timer = setTimeout(() => {
-          client.waiters.splice(client.waiters.indexOf(waiter), 1);
-          reject(new Error(`no frame matching ${pred} within ${ms} ms; queued: ` +
-            JSON.stringify(client.queue)));
-        }, ms);
-        client.waiters.push(waiter);
-      });
+      return take(client.queue, client.waiters, pred, ms);
+    },
+    // The next system line kept apart (see isSystemLine), within ms.
+    nextSystem(ms = WAIT_MS) {
+      return take(client.systemQueue, client.systemWaiters, () => true, ms);
     },
     // The next frame of a type.
     nextType(type, ms) {
@@ -71,17 +95,11 @@ function connect(stack, token, options = {}) {
     const frame = JSON.parse(data.toString());
     if (!options.systemLines && isSystemLine(frame)) {
       client.system.push(frame);
+      give(client.systemQueue, client.systemWaiters, frame);
       return;
     }
     client.frames.push(frame);
-    const w = client.waiters.find((x) => x.pred(frame));
-    if (w) {
-      client.waiters.splice(client.waiters.indexOf(w), 1);
-      clearTimeout(w.timer);
-      w.resolve(frame);
-    } else {
-      client.queue.push(frame);
-    }
+    give(client.queue, client.waiters, frame);
   });
   ws.on('close', (code, reason) => { client.closed = { code, reason: reason.toString() }; });
   return new Promise((resolve, reject) => {

@@ -19,6 +19,10 @@ async function pair(stack) {
   assert.equal(s.json.agentId, agent.id);
   await a.next((f) => f.type === 'session' && f.session.id === s.json.id);
   await c.next((f) => f.type === 'session' && f.session.id === s.json.id);
+  // The line saying the agent joined: both have it before the test goes on,
+  // so that it is owed to neither once they close.
+  await a.nextSystem();
+  await c.nextSystem();
   return { agent, customer, session: s.json, a, c };
 }
 

@@ -24,6 +24,10 @@ async function pair(stack) {
   assert.equal(s.json.agentId, agent.id, 'assigned to the only online agent');
   await agentConn.client.next((f) => f.type === 'session' && f.session.id === s.json.id);
   await customerConn.client.next((f) => f.type === 'session' && f.session.id === s.json.id);
+  // The line saying the agent joined: both have it before the test goes on,
+  // so that it is owed to neither once they close.
+  await agentConn.client.nextSystem();
+  await customerConn.client.nextSystem();
   return { agent, customer, session: s.json, a: agentConn.client, c: customerConn.client };
 }
 
