@@ -144,7 +144,7 @@ leave_message(struct call *c)
 	if (customer_set_email(db, c->who.principal_id, l.email) !=
 	    CUSTOMER_OK || session_get(db, s.id, &s) != SESSION_OK ||
 	    message_get(db, m->id, m, NULL) != MESSAGE_OK ||
-	    relay_note_message(c->api->relay, &s, m, c->req->now) == -1 ||
+	    relay_note_message(c->api->relay, &s, m, NULL, 0, c->req->now) == -1 ||
 	    relay_note_session(c->api->relay, &s, 0, 1, c->req->now) == -1 ||
 	    notify_left_message(db, cfg, s.id, c->req->now) == -1)
 		goto dberr;

@@ -102,7 +102,8 @@ note_event(struct call *c, const struct session *s, enum message_event event,
 	struct message *m = malloc(sizeof(*m));
 	int rc = m != NULL && message_add_event(c->api->db, s->id, event,
 	    s->agent_id, from_agent, c->req->now, m) == MESSAGE_OK &&
-	    relay_note_message(c->api->relay, s, m, c->req->now) == 0 ? 0 : -1;
+	    relay_note_message(c->api->relay, s, m, NULL, 0,
+	    c->req->now) == 0 ? 0 : -1;
 
 	free(m);
 	return rc;

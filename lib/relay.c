@@ -1,14 +1,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "db.h"
+#include "push.h"
 #include "relay.h"
 #include "wake.h"
 
 /* Session-change rows are live only; older ones are deleted. */
 #define SESSION_EVENT_KEEP_MS (10 * 60 * 1000)
+/*
+ * A wake-up that found its listener's queue full is sent again this often,
+ * for this long at most: by then the listener's own safety pass reads the
+ * database anyway. A process without a loop of its own (the REST API)
+ * tries again in naps of RETRY_NAP_MS, RETRY_NAPS times, before it goes on.
+ */
+#define RETRY_EVERY_MS 2
+#define RETRY_GIVE_UP_MS 5000
+#define RETRY_NAP_MS 1
+#define RETRY_NAPS 20
 
 enum stmt {
 	STMT_INSTANCE,
@@ -88,14 +101,40 @@ static const char *const stmts[STMT__MAX] = {
 	[STMT_TOKEN_SOCKETS] = "SELECT socket FROM connections WHERE token_id = ?",
 };
 
+/* A list of socket names read from the database. */
+struct names {
+	char (*name)[WAKE_NAME_LEN + 1];
+	size_t n;
+};
+
+/* A user noted in the current transaction, to wake after its commit. */
+struct noted {
+	struct relay_user user;
+	struct names sockets;	/* their connections, read in the transaction */
+	int64_t first_prev;	/* their newest delivery before the transaction */
+	int64_t last;		/* and now */
+	int fetch;		/* something noted is not in the push: read it */
+	struct push *push;	/* NULL until a message is noted with its JSON */
+};
+
+/* A wake-up to send again: its listener's queue was full. */
+struct retry {
+	char name[WAKE_NAME_LEN + 1];
+	char kind;
+	int64_t since;
+};
+
 struct relay {
 	struct db *db;
 	int64_t stale_ms;		/* CHAT_PRESENCE_STALE */
 	int sender;			/* the socket wake-ups go out of */
 	char instance[64];
 	const char *self;		/* this process's own wake name, or NULL */
-	struct relay_user *noted;	/* users to wake at the next flush */
+	struct noted *noted;		/* users to wake at the next flush */
 	size_t nnoted, cap;
+	struct retry *retries;
+	size_t nretries, retry_cap;
+	int64_t retried_at;
 };
 
 static const char *
@@ -131,11 +170,17 @@ fail:
 void
 relay_free(struct relay *r)
 {
+	size_t i;
+
 	if (r == NULL)
 		return;
 	if (r->sender != -1)
 		close(r->sender);
+	relay_forget(r);
+	for (i = 0; i < r->cap; i++)
+		free(r->noted[i].push);
 	free(r->noted);
+	free(r->retries);
 	free(r);
 }
 
@@ -253,12 +298,6 @@ relay_disconnect(struct relay *r, const struct relay_user *user,
 	return user->type == PRINCIPAL_AGENT ? agent_seen(r, user->id, now) : 0;
 }
 
-/* A list of socket names read from the database. */
-struct names {
-	char (*name)[WAKE_NAME_LEN + 1];
-	size_t n;
-};
-
 /* Read every socket name s yields (bound by the caller). Returns 0 or -1. */
 static int
 read_names(sqlite3_stmt *s, struct names *out)
@@ -281,30 +320,111 @@ read_names(sqlite3_stmt *s, struct names *out)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* Wake every name of list; delete the rows of those that are gone. */
+/* Send kind to name again soon: its queue was full. */
+static void
+retry_add(struct relay *r, const char *name, char kind)
+{
+	struct retry *grown;
+	size_t i, cap;
+
+	for (i = 0; i < r->nretries; i++)
+		if (strcmp(r->retries[i].name, name) == 0 &&
+		    r->retries[i].kind == kind)
+			return;
+	if (r->nretries == r->retry_cap) {
+		cap = r->retry_cap == 0 ? 8 : r->retry_cap * 2;
+		/* Out of memory: the listener's safety pass is left. */
+		if ((grown = realloc(r->retries, cap * sizeof(*grown))) == NULL)
+			return;
+		r->retries = grown;
+		r->retry_cap = cap;
+	}
+	snprintf(r->retries[r->nretries].name, sizeof(r->retries->name), "%s",
+	    name);
+	r->retries[r->nretries].kind = kind;
+	r->retries[r->nretries].since = clock_now_ms();
+	r->nretries++;
+}
+
+/* Delete the row of the connection listening under name: it is gone. */
+static int
+forget_socket(struct relay *r, const char *name)
+{
+	sqlite3_stmt *s = db_stmt(r->db, stmts[STMT_DELETE_SOCKET]);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	return run(s);
+}
+
+/*
+ * Wake every name of list; delete the rows of those that are gone. What
+ * found a full queue is sent again: a push as a plain WAKE_DELIVER, since
+ * a full queue may stand for nothing that reads the database.
+ */
 static int
 wake_names(struct relay *r, const struct names *list, char kind,
     const char *payload, size_t len)
 {
-	sqlite3_stmt *s;
+	enum wake_status st;
 	size_t i;
 	int rc = 0;
 
 	for (i = 0; i < list->n; i++) {
 		if (r->self != NULL && strcmp(list->name[i], r->self) == 0)
 			continue;
-		if (wake_send(r->sender, r->instance, list->name[i], kind,
-		    payload, len) != WAKE_GONE)
-			continue;
-		if ((s = db_stmt(r->db, stmts[STMT_DELETE_SOCKET])) == NULL) {
-			rc = -1;
-			continue;
-		}
-		sqlite3_bind_text(s, 1, list->name[i], -1, SQLITE_STATIC);
-		if (run(s) == -1)
+		st = wake_send(r->sender, r->instance, list->name[i], kind,
+		    payload, len);
+		if (st == WAKE_FULL && kind != WAKE_TYPING && kind != WAKE_PROBE)
+			retry_add(r, list->name[i], kind == WAKE_PUSH ?
+			    WAKE_DELIVER : kind);
+		else if (st == WAKE_GONE && forget_socket(r, list->name[i]) == -1)
 			rc = -1;
 	}
 	return rc;
+}
+
+int
+relay_retry(struct relay *r, int64_t now)
+{
+	enum wake_status st;
+	size_t i = 0;
+
+	if (r->nretries == 0 || now - r->retried_at < RETRY_EVERY_MS)
+		return (int)r->nretries;
+	r->retried_at = now;
+	while (i < r->nretries) {
+		st = wake_send(r->sender, r->instance, r->retries[i].name,
+		    r->retries[i].kind, NULL, 0);
+		if (st == WAKE_GONE)
+			forget_socket(r, r->retries[i].name);
+		if (st != WAKE_FULL || now - r->retries[i].since >= RETRY_GIVE_UP_MS)
+			r->retries[i] = r->retries[--r->nretries];
+		else
+			i++;
+	}
+	return (int)r->nretries;
+}
+
+int64_t
+relay_retry_at(const struct relay *r)
+{
+	return r->nretries > 0 ? r->retried_at + RETRY_EVERY_MS : INT64_MAX;
+}
+
+/* A process without a loop: try again a few times now, then let go. */
+static void
+settle(struct relay *r)
+{
+	struct timespec nap = { 0, RETRY_NAP_MS * 1000000L };
+	int i;
+
+	for (i = 0; i < RETRY_NAPS && r->nretries > 0; i++) {
+		nanosleep(&nap, NULL);
+		relay_retry(r, clock_now_ms());
+	}
+	r->nretries = 0;
 }
 
 int
@@ -408,37 +528,71 @@ relay_forget_before(struct relay *r, int64_t before)
 	return run(s);
 }
 
-/* Remember user for the next flush, once. */
-static int
+/*
+ * The user's entry for the next flush (new: their connections and their
+ * newest delivery are read now, in the transaction), or NULL on a
+ * database error or when out of memory.
+ */
+static struct noted *
 note_user(struct relay *r, enum principal type, int64_t id)
 {
-	struct relay_user *grown;
+	struct noted *grown, *n;
+	sqlite3_stmt *s;
 	size_t i, cap;
 
 	for (i = 0; i < r->nnoted; i++)
-		if (r->noted[i].type == type && r->noted[i].id == id)
-			return 0;
+		if (r->noted[i].user.type == type && r->noted[i].user.id == id)
+			return &r->noted[i];
 	if (r->nnoted == r->cap) {
 		cap = r->cap == 0 ? 8 : r->cap * 2;
 		if ((grown = realloc(r->noted, cap * sizeof(*grown))) == NULL)
-			return -1;
+			return NULL;
+		memset(grown + r->cap, 0, (cap - r->cap) * sizeof(*grown));
 		r->noted = grown;
 		r->cap = cap;
 	}
-	r->noted[r->nnoted].type = type;
-	r->noted[r->nnoted].id = id;
+	n = &r->noted[r->nnoted];
+	n->user.type = type;
+	n->user.id = id;
+	n->fetch = 0;
+	if (n->push != NULL)
+		push_init(n->push);
+	if ((s = db_stmt(r->db, stmts[STMT_USER_SOCKETS])) == NULL)
+		return NULL;
+	sqlite3_bind_text(s, 1, type_name(type), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, id);
+	if (read_names(s, &n->sockets) == -1)
+		return NULL;
+	if (relay_cursor(r, &n->user, &n->first_prev) == -1) {
+		free(n->sockets.name);
+		return NULL;
+	}
+	n->last = n->first_prev;
 	r->nnoted++;
-	return 0;
+	return n;
 }
 
-/* One deliveries row. */
+/* Carry delivery id of n's user in the push: the message's JSON, len bytes. */
+static void
+add_push(struct noted *n, int64_t id, const char *json, size_t len)
+{
+	if (n->push == NULL && (n->push = malloc(sizeof(*n->push))) != NULL)
+		push_init(n->push);
+	if (n->push == NULL || push_add(n->push, id, n->last, json, len) == -1)
+		n->fetch = 1;
+}
+
+/* One deliveries row; json (len bytes, or NULL) is the message's, to push. */
 static int
 note(struct relay *r, enum principal type, int64_t user_id,
-    int64_t message_id, int64_t session_id, int64_t now)
+    int64_t message_id, int64_t session_id, int64_t now, const char *json,
+    size_t len)
 {
-	sqlite3_stmt *s = db_stmt(r->db, stmts[STMT_NOTE]);
+	struct noted *n = note_user(r, type, user_id);
+	sqlite3_stmt *s;
+	int64_t id;
 
-	if (s == NULL)
+	if (n == NULL || (s = db_stmt(r->db, stmts[STMT_NOTE])) == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, type_name(type), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, user_id);
@@ -448,17 +602,24 @@ note(struct relay *r, enum principal type, int64_t user_id,
 	sqlite3_bind_int64(s, 5, now);
 	if (run(s) == -1)
 		return -1;
-	return note_user(r, type, user_id);
+	id = sqlite3_last_insert_rowid(db_handle(r->db));
+	if (json != NULL && !n->fetch)
+		add_push(n, id, json, len);
+	else
+		n->fetch = 1;
+	n->last = id;
+	return 0;
 }
 
 int
 relay_note_message(struct relay *r, const struct session *s,
-    const struct message *m, int64_t now)
+    const struct message *m, const char *json, size_t len, int64_t now)
 {
-	if (note(r, PRINCIPAL_CUSTOMER, s->customer_id, m->id, s->id, now) == -1)
+	if (note(r, PRINCIPAL_CUSTOMER, s->customer_id, m->id, s->id, now,
+	    json, len) == -1)
 		return -1;
 	if (s->agent_id != 0 && note(r, PRINCIPAL_AGENT, s->agent_id, m->id,
-	    s->id, now) == -1)
+	    s->id, now, json, len) == -1)
 		return -1;
 	return 0;
 }
@@ -488,14 +649,15 @@ relay_note_session(struct relay *r, const struct session *s,
 		if (step != SQLITE_DONE)
 			goto out;
 	}
-	if (note(r, PRINCIPAL_CUSTOMER, s->customer_id, 0, s->id, now) == -1)
+	if (note(r, PRINCIPAL_CUSTOMER, s->customer_id, 0, s->id, now, NULL,
+	    0) == -1)
 		goto out;
 	for (i = 0; i < n + 2; i++) {
 		id = i == 0 ? s->agent_id : i == 1 ? also_agent : agents[i - 2];
 		if (id == 0 || (i > 0 && id == s->agent_id) ||
 		    (i > 1 && id == also_agent))
 			continue;
-		if (note(r, PRINCIPAL_AGENT, id, 0, s->id, now) == -1)
+		if (note(r, PRINCIPAL_AGENT, id, 0, s->id, now, NULL, 0) == -1)
 			goto out;
 	}
 	if ((q = db_stmt(r->db, stmts[STMT_PRUNE_EVENTS])) == NULL)
@@ -511,31 +673,67 @@ int
 relay_note_backlog(struct relay *r, const struct session *s,
     int64_t agent_id, int64_t now)
 {
-	sqlite3_stmt *q = db_stmt(r->db, stmts[STMT_NOTE_BACKLOG]);
+	struct noted *n = note_user(r, PRINCIPAL_AGENT, agent_id);
+	sqlite3_stmt *q;
 
-	if (q == NULL)
+	if (n == NULL || (q = db_stmt(r->db, stmts[STMT_NOTE_BACKLOG])) == NULL)
 		return -1;
 	sqlite3_bind_int64(q, 1, agent_id);
 	sqlite3_bind_int64(q, 2, now);
 	sqlite3_bind_int64(q, 3, s->id);
 	if (run(q) == -1)
 		return -1;
-	return note_user(r, PRINCIPAL_AGENT, agent_id);
+	n->fetch = 1;
+	return relay_cursor(r, &n->user, &n->last);
+}
+
+int
+relay_noted_range(const struct relay *r, const struct relay_user *user,
+    int64_t *before, int64_t *last)
+{
+	size_t i;
+
+	for (i = 0; i < r->nnoted; i++)
+		if (r->noted[i].user.type == user->type &&
+		    r->noted[i].user.id == user->id) {
+			*before = r->noted[i].first_prev;
+			*last = r->noted[i].last;
+			return 1;
+		}
+	return 0;
 }
 
 void
 relay_flush(struct relay *r)
 {
+	struct noted *n;
 	size_t i;
 
-	for (i = 0; i < r->nnoted; i++)
-		relay_wake(r, &r->noted[i], WAKE_DELIVER, NULL, 0);
-	r->nnoted = 0;
+	for (i = 0; i < r->nnoted; i++) {
+		n = &r->noted[i];
+		if (n->push != NULL && push_has_items(n->push)) {
+			if (n->fetch)
+				push_set_more(n->push);
+			wake_names(r, &n->sockets, WAKE_PUSH, n->push->buf,
+			    n->push->len);
+		} else
+			wake_names(r, &n->sockets, WAKE_DELIVER, NULL, 0);
+	}
+	relay_forget(r);
+	if (r->self == NULL)
+		settle(r);
 }
 
 void
 relay_forget(struct relay *r)
 {
+	size_t i;
+
+	for (i = 0; i < r->nnoted; i++) {
+		free(r->noted[i].sockets.name);
+		r->noted[i].sockets.name = NULL;
+		r->noted[i].sockets.n = 0;
+	}
 	r->nnoted = 0;
 }
 

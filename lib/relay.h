@@ -124,11 +124,13 @@ int relay_prune_token(struct relay *relay, int64_t token_id);
  * In the caller's transaction: the message m of session s is for its
  * customer and its agent, the sender's other connections included. A
  * sender's own message is never an offline message of theirs: the
- * sending connection had its ack.
+ * sending connection had its ack. json (len bytes, borrowed; or NULL) is
+ * the message as the wire shows it (wire_message): given, it is pushed in
+ * the wake-ups (lib/push), so that no connection reads it back. Returns 0,
+ * or -1 (the caller rolls back).
  */
 int relay_note_message(struct relay *relay, const struct session *s,
-    const struct message *m, int64_t now);
-
+    const struct message *m, const char *json, size_t len, int64_t now);
 /*
  * In the caller's transaction: session s changed. Tell its customer, its
  * agent, also_agent (0: none, e.g. the agent it was transferred from) and,
@@ -145,8 +147,33 @@ int relay_note_session(struct relay *relay, const struct session *s,
 int relay_note_backlog(struct relay *relay, const struct session *s,
     int64_t agent_id, int64_t now);
 
-/* After a commit: wake the connections of every user noted since the last flush. */
+/*
+ * Before the flush: the deliveries noted for user in this transaction are
+ * those after *before up to *last (outputs). Returns 1, or 0 when nothing
+ * was noted for user.
+ */
+int relay_noted_range(const struct relay *relay, const struct relay_user *user,
+    int64_t *before, int64_t *last);
+
+/*
+ * After a commit: wake the connections of every user noted since the last
+ * flush, with a push where every delivery noted for them is a message that
+ * came with its JSON (and the rest, if any, to be read). A listener whose
+ * queue is full is woken again later: by relay_retry() in a process with
+ * a loop (one that named its own connection with relay_set_self()), in
+ * short naps before relay_flush() returns in any other.
+ */
 void relay_flush(struct relay *relay);
+
+/*
+ * Send again, at now, the wake-ups that found a full queue (at most every
+ * few milliseconds; each for a few seconds at most). Returns how many still
+ * wait.
+ */
+int relay_retry(struct relay *relay, int64_t now);
+
+/* When relay_retry() next has something to do (ms), or INT64_MAX. */
+int64_t relay_retry_at(const struct relay *relay);
 
 /* After a rollback: forget what was noted. */
 void relay_forget(struct relay *relay);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -65,21 +66,23 @@ wake_send(int fd, const char *instance, const char *name, char kind,
 {
 	struct sockaddr_un sa;
 	socklen_t salen = address(&sa, instance, name);
-	char buf[WAKE_MAX];
+	struct iovec iov[2] = {
+		{ .iov_base = &kind, .iov_len = 1 },
+		{ .iov_base = (void *)payload, .iov_len = len },
+	};
+	struct msghdr msg = {
+		.msg_name = &sa, .msg_namelen = salen,
+		.msg_iov = iov, .msg_iovlen = len > 0 ? 2 : 1,
+	};
 
 	if (salen == 0 || len >= WAKE_MAX)
 		return WAKE_ERROR;
-	buf[0] = kind;
-	if (len > 0)
-		memcpy(buf + 1, payload, len);
-	if (sendto(fd, buf, len + 1, MSG_DONTWAIT, (struct sockaddr *)&sa,
-	    salen) != -1)
+	if (sendmsg(fd, &msg, MSG_DONTWAIT) != -1)
 		return WAKE_SENT;
 	if (errno == ECONNREFUSED || errno == ENOENT)
 		return WAKE_GONE;
-	/* A full queue means it has wake-ups waiting already: nothing is lost. */
 	if (errno == EAGAIN || errno == EWOULDBLOCK)
-		return WAKE_SENT;
+		return WAKE_FULL;
 	return WAKE_ERROR;
 }
 

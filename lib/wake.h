@@ -17,17 +17,24 @@
  */
 enum wake_kind {
 	WAKE_DELIVER = 'D',	/* new deliveries: read them from the database */
+	WAKE_PUSH = 'M',	/* payload: new deliveries themselves (lib/push) */
 	WAKE_RECHECK = 'R',	/* check your token again (logout, disable) */
 	WAKE_TYPING = 'T',	/* payload: a typing frame to pass on as it is */
 	WAKE_PROBE = 'P',	/* nothing: only asks whether you are alive */
 	WAKE_END = 'E'		/* end the connection: the database was replaced */
 };
 
-#define WAKE_MAX 1024	/* largest datagram, kind byte included */
+#define WAKE_MAX 8192	/* largest datagram, kind byte included */
 
 enum wake_status {
-	WAKE_SENT = 0,	/* sent, or dropped because the receiver is flooded */
+	WAKE_SENT = 0,
 	WAKE_GONE,	/* no such listener: its connection is dead */
+	/*
+	 * Not sent now: the listener has a full queue (it is busy: see
+	 * net.unix.max_dgram_qlen), or the sender's buffer is full. The
+	 * queue is not sure to hold anything that stands for this one.
+	 */
+	WAKE_FULL,
 	WAKE_ERROR
 };
 

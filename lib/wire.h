@@ -16,6 +16,13 @@
 /* {"id","sessionId","senderType","senderId","text","clientMsgId","createdAt","senderName"}, and "event" for a system line */
 json_t *wire_message(const struct message *m);
 
+/*
+ * The same as wire_message(), written straight to compact JSON text (new;
+ * the caller frees it), or NULL when out of memory: for the frames that
+ * every message costs.
+ */
+char *wire_message_text(const struct message *m);
+
 /* {"id","customerId","customerName","agentId","status","channel","subject","createdAt","closedAt","kind","agentName","customerEmail","context"} */
 json_t *wire_session(const struct session *s);
 

@@ -6,6 +6,7 @@
 #include "../lib/db.h"
 #include "../lib/log.h"
 #include "../lib/message.h"
+#include "../lib/push.h"
 #include "../lib/session.h"
 #include "../lib/wire.h"
 
@@ -130,40 +131,104 @@ queue_owed(struct delivery *d, json_t *frame, int64_t seq)
 	return rc;
 }
 
+void
+delivery_skip(struct delivery *d, int64_t before, int64_t last)
+{
+	if (d->online && d->cursor == before)
+		d->cursor = last;
+}
+
 /*
- * The frame of a delivery: *frame (output, new) or NULL when there is
- * nothing to send (gone, or this connection's own message, which had its
- * ack). Returns 0, or -1 on a database error or when out of memory: the
- * delivery is not skipped then.
+ * Queue a message frame of type ("message" or "offline_message") carrying
+ * seq and the message's JSON (len bytes). Returns 0 or -1.
  */
 static int
-item_frame(struct delivery *d, const struct relay_item *item,
-    const char *type, json_t **frame)
+queue_message(struct delivery *d, const char *type, int64_t seq,
+    const char *json, size_t len)
+{
+	char head[96], *line;
+	int n = snprintf(head, sizeof(head), "{\"type\":\"%s\",\"seq\":%lld,"
+	    "\"message\":", type, (long long)seq);
+	int rc = -1;
+
+	if (n < 0 || (size_t)n >= sizeof(head) ||
+	    (line = malloc((size_t)n + len + 1)) == NULL)
+		return -1;
+	memcpy(line, head, (size_t)n);
+	memcpy(line + n, json, len);
+	line[(size_t)n + len] = '}';
+	/* Deliveries are held back by has_room(), not by the client's limit. */
+	if (outq_put(d->q, line, (size_t)n + len + 1, 1) == 0 &&
+	    add_mark(d, seq) == 0)
+		rc = 0;
+	free(line);
+	return rc;
+}
+
+int
+delivery_push(struct delivery *d, const char *payload, size_t len)
+{
+	struct push_reader r;
+	struct push_item item;
+	int rc;
+
+	/* The offline pass reads them, and anything the cursor missed. */
+	if (!d->online || d->more || push_read(&r, payload, len) == -1)
+		return 1;
+	while ((rc = push_next(&r, &item)) == 1) {
+		if (item.seq <= d->cursor)
+			continue;	/* read from the database already */
+		if (item.prev != d->cursor || !has_room(d))
+			return 1;
+		if (queue_message(d, "message", item.seq, item.json,
+		    item.len) == -1)
+			return -1;
+		d->cursor = item.seq;
+	}
+	return rc == -1 || r.more;
+}
+
+/*
+ * Queue the frame of a delivery of type ("message" or "offline_message"),
+ * unless there is nothing to send (gone, or this connection's own message,
+ * which had its ack): *sent (output) says which. Returns 0, or -1 on a
+ * database error or when out of memory: the delivery is not skipped then.
+ */
+static int
+queue_item(struct delivery *d, const struct relay_item *item,
+    const char *type, int *sent)
 {
 	enum message_status ms;
 	enum session_status ss;
 	int64_t origin = 0;
 	struct session s;
+	json_t *frame;
+	char *json;
+	int rc;
 
-	*frame = NULL;
+	*sent = 0;
 	if (item->message_id > 0) {
 		ms = message_get(d->ctx->db, item->message_id, d->scratch, &origin);
 		if (ms == MESSAGE_ERROR)
 			return -1;
 		if (ms != MESSAGE_OK || (d->online && origin == d->ctx->conn_id))
 			return 0;
-		*frame = json_pack("{s:s,s:I,s:o}", "type", type, "seq",
-		    (json_int_t)item->id, "message", wire_message(d->scratch));
+		if ((json = wire_message_text(d->scratch)) == NULL)
+			return -1;
+		rc = queue_message(d, type, item->id, json, strlen(json));
+		free(json);
 	} else {
 		if ((ss = session_get(d->ctx->db, item->session_id, &s)) ==
 		    SESSION_ERROR)
 			return -1;
 		if (ss != SESSION_OK)
 			return 0;
-		*frame = json_pack("{s:s,s:I,s:o}", "type", "session", "seq",
+		frame = json_pack("{s:s,s:I,s:o}", "type", "session", "seq",
 		    (json_int_t)item->id, "session", wire_session(&s));
+		rc = queue_owed(d, frame, item->id);
 	}
-	return *frame != NULL ? 0 : -1;
+	*sent = rc == 0;
+	return rc;
 }
 
 /* relay_fetch's callback: stops (-1) when full or failed, with the flag saying which. */
@@ -172,14 +237,13 @@ send_item(const struct relay_item *item, void *arg)
 {
 	struct delivery *d = arg;
 	const char *type = d->online ? "message" : "offline_message";
-	json_t *frame;
+	int sent;
 
 	if (!has_room(d)) {
 		d->full = 1;
 		return -1;
 	}
-	if (item_frame(d, item, type, &frame) == -1 ||
-	    (frame != NULL && queue_owed(d, frame, item->id) == -1)) {
+	if (queue_item(d, item, type, &sent) == -1) {
 		d->failed = 1;
 		return -1;
 	}
@@ -187,7 +251,7 @@ send_item(const struct relay_item *item, void *arg)
 		d->cursor = item->id;
 	else {
 		d->offline_after = item->id;
-		if (frame != NULL) {
+		if (sent) {
 			d->offline_count++;
 			d->offline_seq = item->id;
 		}

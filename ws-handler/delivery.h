@@ -35,6 +35,21 @@ void delivery_free(struct delivery *d);
  */
 int delivery_pump(struct delivery *d, int fetch);
 
+/*
+ * This connection stored the user's deliveries after cursor before up to
+ * last itself (relay_noted_range()): its own messages, acked. The cursor
+ * moves past them if it stood at before.
+ */
+void delivery_skip(struct delivery *d, int64_t before, int64_t last);
+
+/*
+ * A push (lib/push) payload of len bytes came: queue the messages it
+ * carries that follow on the cursor. Returns 0, 1 when the database must
+ * be read all the same (not online yet, a gap before an item, no room,
+ * more than the push carries, a malformed push), or -1 when out of memory.
+ */
+int delivery_push(struct delivery *d, const char *payload, size_t len);
+
 /* Whether the offline messages are all queued, and offline_messages_complete too. */
 int delivery_online(const struct delivery *d);
 

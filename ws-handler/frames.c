@@ -38,6 +38,7 @@ struct pending {
 	const char *cmid;	/* NULL: none */
 	enum pending_state state;
 	int64_t id, created_at;	/* once stored */
+	char *json;		/* once stored: the message as the wire has it, new */
 	char *reply;		/* a repeat's ack line, new; NULL otherwise */
 };
 
@@ -75,6 +76,7 @@ frames_free(struct frames *f)
 		return;
 	for (i = 0; i < f->npending; i++) {
 		free(f->pending[i].reply);
+		free(f->pending[i].json);
 		json_decref(f->pending[i].frame);
 	}
 	free(f->scratch);
@@ -112,11 +114,14 @@ is_participant(const struct frames *f, const struct session *s)
 	return s->agent_id == f->ctx->user.id;
 }
 
-/* Load session id into *s and tell whether the user may act in it now. */
+/*
+ * Load who is in session id into *s (session_get_brief()) and tell whether
+ * the user may act in it now.
+ */
 static enum pending_state
 session_access(struct frames *f, int64_t id, struct session *s)
 {
-	enum session_status st = session_get(f->ctx->db, id, s);
+	enum session_status st = session_get_brief(f->ctx->db, id, s);
 
 	if (st == SESSION_ERROR)
 		return PENDING_FAILED;
@@ -213,6 +218,36 @@ ack_text(const struct message *m)
 }
 
 /*
+ * Store pending message p of session s, with its deliveries, at now: the
+ * message's JSON goes with the wake-ups. Returns 0, or -1 on a database
+ * error or when out of memory.
+ */
+static int
+store_one(struct frames *f, struct pending *p, const struct session *s,
+    int64_t now)
+{
+	const struct ws_ctx *ctx = f->ctx;
+	struct message *m = f->scratch;
+	enum message_status ms;
+
+	ms = message_add(ctx->db, s->id, ctx->user.type == PRINCIPAL_AGENT ?
+	    SENDER_AGENT : SENDER_CUSTOMER, ctx->user.id, p->text, p->cmid,
+	    ctx->conn_id, now, m);
+	if (ms == MESSAGE_ERROR)
+		return -1;
+	if (ms == MESSAGE_DUPLICATE)
+		return (p->reply = ack_text(m)) != NULL ? 0 : -1;
+	snprintf(m->sender_name, sizeof(m->sender_name), "%s", ctx->name);
+	if ((p->json = wire_message_text(m)) == NULL ||
+	    relay_note_message(ctx->relay, s, m, p->json, strlen(p->json),
+	    now) == -1)
+		return -1;
+	p->id = m->id;
+	p->created_at = now;
+	return 0;
+}
+
+/*
  * Store every pending message that may be stored, with its deliveries, in
  * one transaction: the frames that came in together cost one commit, and
  * the writers' lock is taken once. The user's rate limit is taken in the
@@ -225,8 +260,7 @@ store_batch(struct frames *f)
 	const struct ws_ctx *ctx = f->ctx;
 	enum sender_type type = ctx->user.type == PRINCIPAL_AGENT ?
 	    SENDER_AGENT : SENDER_CUSTOMER;
-	int64_t now = clock_now_ms();
-	enum message_status ms;
+	int64_t now = clock_now_ms(), before, last;
 	struct pending *p;
 	struct session s;
 	int granted;
@@ -246,21 +280,14 @@ store_batch(struct frames *f)
 		if ((p->state = session_access(f, p->session_id, &s)) ==
 		    PENDING_FAILED)
 			goto fail;
-		if (p->state != PENDING_STORED)
-			continue;
-		ms = message_add(ctx->db, s.id, type, ctx->user.id, p->text,
-		    p->cmid, ctx->conn_id, now, f->scratch);
-		if (ms == MESSAGE_ERROR || (ms == MESSAGE_OK &&
-		    relay_note_message(ctx->relay, &s, f->scratch, now) == -1))
+		if (p->state == PENDING_STORED && store_one(f, p, &s, now) == -1)
 			goto fail;
-		if (ms == MESSAGE_DUPLICATE && (p->reply =
-		    ack_text(f->scratch)) == NULL)
-			goto fail;
-		p->id = f->scratch->id;
-		p->created_at = now;
 	}
 	if (db_commit(ctx->db) == -1)
 		goto fail;
+	/* This connection's own deliveries: the messages it just had acked. */
+	if (relay_noted_range(ctx->relay, &ctx->user, &before, &last))
+		delivery_skip(f->delivery, before, last);
 	relay_flush(ctx->relay);
 	return 0;
 fail:
@@ -273,32 +300,35 @@ fail:
 	return -1;
 }
 
+/* The ack of stored message p, from its JSON: one line (new), or NULL. */
+static char *
+ack_line(const struct pending *p)
+{
+	json_t *cmid = p->cmid != NULL ? json_string(p->cmid) : json_null();
+	char *quoted = cmid != NULL ? json_dumps(cmid, JSON_ENCODE_ANY) : NULL;
+	size_t size = (p->json != NULL ? strlen(p->json) : 0) +
+	    (quoted != NULL ? strlen(quoted) : 0) + 48;
+	char *line = quoted != NULL && p->json != NULL ? malloc(size) : NULL;
+
+	if (line != NULL)
+		snprintf(line, size, "{\"type\":\"ack\",\"clientMsgId\":%s,"
+		    "\"message\":%s}", quoted, p->json);
+	free(quoted);
+	json_decref(cmid);
+	return line;
+}
+
 /* Send what became of pending message p: its ack or its error. */
 static int
 answer(struct frames *f, struct pending *p)
 {
-	struct message *m = f->scratch;
 	char *text = p->reply;
 	int rc;
 
 	if (p->state != PENDING_STORED)
 		return send_refusal(f, p->state, p->session_id, p->cmid);
-	if (text == NULL) {
-		m->id = p->id;
-		m->session_id = p->session_id;
-		m->sender_type = f->ctx->user.type == PRINCIPAL_AGENT ?
-		    SENDER_AGENT : SENDER_CUSTOMER;
-		m->sender_id = f->ctx->user.id;
-		snprintf(m->text, sizeof(m->text), "%s", p->text);
-		snprintf(m->client_msg_id, sizeof(m->client_msg_id), "%s",
-		    p->cmid != NULL ? p->cmid : "");
-		m->created_at = p->created_at;
-		snprintf(m->sender_name, sizeof(m->sender_name), "%s",
-		    f->ctx->name);
-		m->event = EVENT_NONE;
-		if ((text = ack_text(m)) == NULL)
-			return -1;
-	}
+	if (text == NULL && (text = ack_line(p)) == NULL)
+		return -1;
 	rc = outq_put(f->q, text, strlen(text), 0);
 	if (text != p->reply)
 		free(text);
@@ -318,6 +348,7 @@ frames_flush(struct frames *f)
 		if (rc == 0 && answer(f, &f->pending[i]) == -1)
 			rc = -1;
 		free(f->pending[i].reply);
+		free(f->pending[i].json);
 		json_decref(f->pending[i].frame);
 	}
 	memset(f->pending, 0, f->npending * sizeof(f->pending[0]));

@@ -42,6 +42,8 @@
 #define SAFETY_MS 15000
 /* The token is looked up again at least this often. */
 #define RECHECK_MS 30000
+/* Idle this long after some work, a connection gives its spare memory back. */
+#define QUIET_MS 20
 
 static volatile sig_atomic_t stopping;
 
@@ -135,10 +137,17 @@ drain_wakes(struct conn *c, int *fetch, int *check)
 {
 	char buf[WAKE_MAX + 1];
 	ssize_t n;
+	int rc;
 
 	while ((n = wake_recv(c->wake_fd, buf, sizeof(buf) - 1)) > 0) {
 		if (buf[0] == WAKE_DELIVER)
 			*fetch = 1;
+		else if (buf[0] == WAKE_PUSH) {
+			if ((rc = delivery_push(c->delivery, buf + 1,
+			    (size_t)n - 1)) == -1)
+				return -1;
+			*fetch |= rc;
+		}
 		else if (buf[0] == WAKE_RECHECK)
 			*check = 1;
 		else if (buf[0] == WAKE_END) {
@@ -298,6 +307,8 @@ sleep_ms(const struct conn *c, int64_t next_pass, int64_t next_check)
 		until = c->ctx.who.expires_at;
 	if ((t = delivery_next_tick(c->delivery)) < until)
 		until = t;
+	if ((t = relay_retry_at(c->ctx.relay)) < until)
+		until = t;
 	if (c->ctx.user.type == PRINCIPAL_AGENT && (t = c->beat_at +
 	    (int64_t)c->ctx.cfg.presence_stale * 1000 / 3) < until)
 		until = t;
@@ -319,6 +330,7 @@ tend(struct conn *c, int fetch, int check, int pass, int64_t now)
 {
 	if (check && recheck(c) == -1)
 		return -1;
+	relay_retry(c->ctx.relay, now);
 	fetch |= heartbeat(c, now);
 	if (pass && c->ctx.user.type == PRINCIPAL_CUSTOMER)
 		fetch |= sweep(c, now);
@@ -377,7 +389,7 @@ run(struct conn *c)
 	int64_t now = clock_now_ms(), next_pass = now + safety;
 	int64_t next_check = now + RECHECK_MS;
 	int64_t checked_expiry = 0;	/* the expiry time last looked up at */
-	int fetch = 1, check = 0, pass, rc, n, worked = 0;
+	int fetch = 1, check = 0, pass, rc, n, ms, worked = 1;
 
 	while (!stopping) {
 		now = clock_now_ms();
@@ -394,13 +406,17 @@ run(struct conn *c)
 		if (tend(c, fetch, check, pass, now) == -1)
 			return END_OTHER;
 		fds[2].events = outq_pending(c->out) > 0 ? POLLOUT : 0;
-		if ((n = poll(fds, 3, sleep_ms(c, next_pass, next_check))) == -1) {
+		ms = sleep_ms(c, next_pass, next_check);
+		if (worked && ms > QUIET_MS)
+			ms = QUIET_MS;
+		if ((n = poll(fds, 3, ms)) == -1) {
 			if (errno != EINTR)
 				return END_OTHER;
 			continue;	/* the revents are last round's */
 		}
-		/* Quiet now: hand back what a burst of work made the heap grow by. */
+		/* Quiet now: hand back the page cache and what the heap grew by. */
 		if (n == 0 && worked) {
+			db_release(c->ctx.db);
 			malloc_trim(0);
 			worked = 0;
 		}
