@@ -25,7 +25,6 @@ struct db {
 	int64_t busy_since;	/* when the current wait began */
 	int queue_fd;		/* the writers' queue: DB-writers, flock()ed */
 	int queued;		/* this connection holds it */
-	int small;		/* DB_SMALL: a small cache between transactions */
 	size_t nstmts;
 	struct db_cached stmts[DB_MAX_STMTS];
 };
@@ -71,15 +70,14 @@ apply_pragmas(struct db *db, const struct config *cfg)
 }
 
 /*
- * A DB_SMALL connection keeps a few pages between transactions: an idle
- * handler holds next to nothing, and any write elsewhere empties the cache
- * at the next transaction anyway. Within a transaction the cache has room
- * for every page it touches: a batch of messages touches a few dozen, and
- * a cache smaller than that writes pages to the WAL more than once and
- * reads them back.
+ * The page cache has room for every page a transaction touches: a batch
+ * of messages touches a few dozen, and a cache smaller than that writes
+ * pages to the WAL more than once and reads them back. Between
+ * transactions it is worth nothing when other processes write (SQLite
+ * drops it when the WAL changed), so an idle process hands it back
+ * (db_release()).
  */
-static const char cache_small[] = "PRAGMA cache_size = -16";
-static const char cache_work[] = "PRAGMA cache_size = -1024";
+static const char cache_size[] = "PRAGMA cache_size = -1024";
 static const char sql_begin_read[] = "BEGIN";
 static const char sql_begin_write[] = "BEGIN IMMEDIATE";
 static const char sql_commit[] = "COMMIT";
@@ -96,12 +94,6 @@ run_cached(struct db *db, const char *sql)
 	rc = sqlite3_step(s);
 	db_done(s);
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
-}
-
-static int
-cache_roomy(struct db *db, int roomy)
-{
-	return db->small ? run_cached(db, roomy ? cache_work : cache_small) : 0;
 }
 
 struct db *
@@ -142,8 +134,7 @@ db_open(const struct config *cfg, int flags, char *err, size_t errsz)
 	}
 	sqlite3_extended_result_codes(db->handle, 1);
 
-	db->small = (flags & DB_SMALL) != 0;
-	if (apply_pragmas(db, cfg) == -1 || cache_roomy(db, 0) == -1) {
+	if (apply_pragmas(db, cfg) == -1 || db_exec(db, cache_size) == -1) {
 		snprintf(err, errsz, "database %s: %s", cfg->db_path,
 		    sqlite3_errmsg(db->handle));
 		goto fail;
@@ -295,11 +286,9 @@ int
 db_begin(struct db *db)
 {
 	queue_enter(db);
-	cache_roomy(db, 1);
 	if (run_cached(db, sql_begin_write) == 0)
 		return 0;
 	queue_leave(db);
-	cache_roomy(db, 0);
 	return -1;
 }
 
@@ -308,7 +297,6 @@ db_commit(struct db *db)
 {
 	if (run_cached(db, sql_commit) == 0) {
 		queue_leave(db);
-		cache_roomy(db, 0);
 		return 0;
 	}
 	db_rollback(db);
@@ -321,17 +309,12 @@ db_rollback(struct db *db)
 	if (!sqlite3_get_autocommit(db->handle))
 		sqlite3_exec(db->handle, "ROLLBACK", NULL, NULL, NULL);
 	queue_leave(db);
-	cache_roomy(db, 0);
 }
 
 int
 db_begin_read(struct db *db)
 {
-	cache_roomy(db, 1);
-	if (run_cached(db, sql_begin_read) == 0)
-		return 0;
-	cache_roomy(db, 0);
-	return -1;
+	return run_cached(db, sql_begin_read);
 }
 
 void
@@ -339,5 +322,10 @@ db_end_read(struct db *db)
 {
 	if (!sqlite3_get_autocommit(db->handle))
 		run_cached(db, sql_commit);
-	cache_roomy(db, 0);
+}
+
+void
+db_release(struct db *db)
+{
+	sqlite3_db_release_memory(db->handle);
 }

@@ -18,7 +18,8 @@ enum db_open_flags {
 	DB_CREATE = 1 << 0,	/* create the file if it is missing */
 	DB_ANY_SCHEMA = 1 << 1,	/* skip the check that every migration is applied */
 	DB_SMALL = 1 << 2	/* one of thousands of processes: spare memory
-				   (must be the process's first SQLite call) */
+				   (must be the process's first SQLite call;
+				   call db_release() when idle) */
 };
 
 /*
@@ -77,5 +78,8 @@ void db_rollback(struct db *db);
  */
 int db_begin_read(struct db *db);
 void db_end_read(struct db *db);
+
+/* Hand back the memory of the page cache (between transactions, when idle). */
+void db_release(struct db *db);
 
 #endif

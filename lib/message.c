@@ -29,9 +29,11 @@ enum stmt {
 	" FROM messages m"
 
 static const char *const stmts[STMT__MAX] = {
+	/* A repeated clientMsgId stores nothing (messages_client_msg_id). */
 	[STMT_INSERT] =
 	    "INSERT INTO messages (session_id, sender_type, sender_id, text,"
-	    " client_msg_id, origin_conn, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+	    " client_msg_id, origin_conn, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+	    " ON CONFLICT DO NOTHING",
 	[STMT_INSERT_EVENT] =
 	    "INSERT INTO messages (session_id, sender_type, text, event,"
 	    " event_agent_id, event_from_agent_id, created_at)"
@@ -143,15 +145,6 @@ message_add(struct db *db, int64_t session_id, enum sender_type type,
 	sqlite3_stmt *s;
 	int rc;
 
-	if (client_msg_id != NULL) {
-		if ((s = db_stmt(db, stmts[STMT_FIND_CLIENT_ID])) == NULL)
-			return MESSAGE_ERROR;
-		sqlite3_bind_int64(s, 1, session_id);
-		bind_sender(s, 2, type, sender_id);
-		sqlite3_bind_text(s, 4, client_msg_id, -1, SQLITE_STATIC);
-		if ((st = load_one(s, out, NULL)) != MESSAGE_NOT_FOUND)
-			return st == MESSAGE_OK ? MESSAGE_DUPLICATE : st;
-	}
 	if ((s = db_stmt(db, stmts[STMT_INSERT])) == NULL)
 		return MESSAGE_ERROR;
 	sqlite3_bind_int64(s, 1, session_id);
@@ -166,6 +159,17 @@ message_add(struct db *db, int64_t session_id, enum sender_type type,
 	db_done(s);
 	if (rc != SQLITE_DONE)
 		return MESSAGE_ERROR;
+	/* Nothing inserted: a repeat. It answers with what was stored first. */
+	if (sqlite3_changes(db_handle(db)) == 0) {
+		if (client_msg_id == NULL ||
+		    (s = db_stmt(db, stmts[STMT_FIND_CLIENT_ID])) == NULL)
+			return MESSAGE_ERROR;
+		sqlite3_bind_int64(s, 1, session_id);
+		bind_sender(s, 2, type, sender_id);
+		sqlite3_bind_text(s, 4, client_msg_id, -1, SQLITE_STATIC);
+		st = load_one(s, out, NULL);
+		return st == MESSAGE_OK ? MESSAGE_DUPLICATE : MESSAGE_ERROR;
+	}
 	/* What was stored is what was given: no need to read it back under the lock. */
 	out->id = sqlite3_last_insert_rowid(db_handle(db));
 	out->session_id = session_id;

@@ -6,6 +6,7 @@
 
 enum stmt {
 	STMT_GET,
+	STMT_GET_BRIEF,
 	STMT_FIND_OPEN,
 	STMT_INSERT,
 	STMT_EACH_CUSTOMER,
@@ -31,6 +32,8 @@ enum stmt {
 
 static const char *const stmts[STMT__MAX] = {
 	[STMT_GET] = "SELECT " SESSION_COLUMNS " WHERE s.id = ?",
+	[STMT_GET_BRIEF] =
+	    "SELECT customer_id, agent_id, status FROM sessions WHERE id = ?",
 	[STMT_FIND_OPEN] = "SELECT " SESSION_COLUMNS
 	    " WHERE s.customer_id = ? AND s.status <> 'closed'",
 	[STMT_INSERT] =
@@ -156,6 +159,29 @@ session_get(struct db *db, int64_t id, struct session *out)
 		return SESSION_ERROR;
 	sqlite3_bind_int64(s, 1, id);
 	return load_one(s, out);
+}
+
+enum session_status
+session_get_brief(struct db *db, int64_t id, struct session *out)
+{
+	sqlite3_stmt *s = db_stmt(db, stmts[STMT_GET_BRIEF]);
+	enum session_state state = SESSION_CLOSED;
+	int rc;
+
+	if (s == NULL)
+		return SESSION_ERROR;
+	sqlite3_bind_int64(s, 1, id);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		out->id = id;
+		out->customer_id = sqlite3_column_int64(s, 0);
+		out->agent_id = sqlite3_column_int64(s, 1);
+		session_state_parse((const char *)sqlite3_column_text(s, 2),
+		    &state);
+		out->state = state;
+	}
+	db_done(s);
+	return rc == SQLITE_ROW ? SESSION_OK : rc == SQLITE_DONE ?
+	    SESSION_NOT_FOUND : SESSION_ERROR;
 }
 
 enum session_status

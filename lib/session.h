@@ -51,6 +51,13 @@ int session_state_parse(const char *name, enum session_state *out);
 /* Load session id into *out. */
 enum session_status session_get(struct db *db, int64_t id, struct session *out);
 
+/*
+ * Load only the id, customer_id, agent_id and state of session id into
+ * *out (the rest is left as it was): who may write in it, and who hears.
+ */
+enum session_status session_get_brief(struct db *db, int64_t id,
+    struct session *out);
+
 /* Load the customer's open (queued or active) session into *out, if any. */
 enum session_status session_find_open(struct db *db, int64_t customer_id,
     struct session *out);
