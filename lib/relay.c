@@ -223,10 +223,12 @@ relay_connect(struct relay *r, const struct relay_user *user,
     int64_t token_id, const char *wake_name, pid_t pid, const char *address,
     int64_t now, int64_t *conn_id)
 {
-	sqlite3_stmt *s = db_stmt(r->db, stmts[STMT_CONNECT]);
+	sqlite3_stmt *s;
 
-	if (s == NULL)
-		return -1;
+	/* In the writers' queue: connections come by the hundred a second. */
+	if (db_begin(r->db) == -1 ||
+	    (s = db_stmt(r->db, stmts[STMT_CONNECT])) == NULL)
+		goto fail;
 	sqlite3_bind_text(s, 1, type_name(user->type), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, user->id);
 	sqlite3_bind_text(s, 3, wake_name, -1, SQLITE_STATIC);
@@ -235,9 +237,15 @@ relay_connect(struct relay *r, const struct relay_user *user,
 	sqlite3_bind_int64(s, 6, now);
 	sqlite3_bind_int64(s, 7, token_id);
 	if (run(s) == -1)
-		return -1;
+		goto fail;
 	*conn_id = sqlite3_last_insert_rowid(db_handle(r->db));
-	return user->type == PRINCIPAL_AGENT ? agent_seen(r, user->id, now) : 0;
+	if ((user->type == PRINCIPAL_AGENT && agent_seen(r, user->id, now) == -1) ||
+	    db_commit(r->db) == -1)
+		goto fail;
+	return 0;
+fail:
+	db_rollback(r->db);
+	return -1;
 }
 
 int
@@ -286,16 +294,21 @@ int
 relay_disconnect(struct relay *r, const struct relay_user *user,
     int64_t conn_id, int64_t now)
 {
-	sqlite3_stmt *s = db_stmt(r->db, stmts[STMT_DISCONNECT]);
+	sqlite3_stmt *s;
 
-	if (s == NULL)
-		return -1;
+	if (db_begin(r->db) == -1 ||
+	    (s = db_stmt(r->db, stmts[STMT_DISCONNECT])) == NULL)
+		goto fail;
 	sqlite3_bind_int64(s, 1, conn_id);
 	if (r->self != NULL)
 		sqlite3_bind_text(s, 2, r->self, -1, SQLITE_STATIC);
-	if (run(s) == -1)
-		return -1;
-	return user->type == PRINCIPAL_AGENT ? agent_seen(r, user->id, now) : 0;
+	if (run(s) == -1 || (user->type == PRINCIPAL_AGENT &&
+	    agent_seen(r, user->id, now) == -1) || db_commit(r->db) == -1)
+		goto fail;
+	return 0;
+fail:
+	db_rollback(r->db);
+	return -1;
 }
 
 /* Read every socket name s yields (bound by the caller). Returns 0 or -1. */

@@ -58,8 +58,8 @@ int64_t relay_seen_after(const struct relay *relay, int64_t now);
 
 /*
  * Register an open connection of user, opened with access token token_id,
- * that listens under wake_name, seen now. *conn_id (output) is its id.
- * Returns 0 or -1.
+ * that listens under wake_name, seen now, in a transaction of its own.
+ * *conn_id (output) is its id. Returns 0 or -1.
  */
 int relay_connect(struct relay *relay, const struct relay_user *user,
     int64_t token_id, const char *wake_name, pid_t pid, const char *address,
@@ -86,7 +86,10 @@ int relay_token_connections(struct relay *relay, int64_t token_id,
  */
 void relay_set_self(struct relay *relay, const char *wake_name);
 
-/* Forget connection conn_id of user, which ended at now. Returns 0 or -1. */
+/*
+ * Forget connection conn_id of user, which ended at now, in a transaction
+ * of its own. Returns 0 or -1.
+ */
 int relay_disconnect(struct relay *relay, const struct relay_user *user,
     int64_t conn_id, int64_t now);
 
