@@ -71,8 +71,20 @@ $(BUILD)/chat-api: $(API_OBJ) $(BUILD)/libchat.a
 $(BUILD)/chat-authorizer: $(BUILD)/obj/cgi-bin/authorizer.o $(BUILD)/libchat.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lfcgi $(PKG_LIBS)
 
+# chat-ws runs once per connection. Linked statically it has no dynamic
+# loader to run and no libraries to relocate: it starts sooner, and each
+# copy keeps about 100 KB less memory of its own. A sanitizer build
+# cannot be static. (The linker warns that SQLite's loader of extensions,
+# which chat-ws never calls, would need glibc's shared libraries.)
+ifeq ($(SANITIZE),)
+WS_LDFLAGS = -static
+WS_LIBS = $(PKG_LIBS) -lm -pthread
+else
+WS_LIBS = $(PKG_LIBS)
+endif
+
 $(BUILD)/chat-ws: $(WS_OBJ) $(BUILD)/libchat.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) $(WS_LDFLAGS) -o $@ $^ $(WS_LIBS)
 
 $(BUILD)/chatctl: $(CTL_OBJ) $(BUILD)/libchat.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
