@@ -432,6 +432,8 @@ handshake_read(struct conn *c)
 	c->state = CONN_OPEN;
 	if (c->b->ready_on_open)
 		mark_ready(c);
+	if (c->b->on_open != NULL && c->b->on_open(c) == -1)
+		return -1;
 	return frames_read(c);
 }
 

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "wsload.h"
 
@@ -333,10 +334,16 @@ tick_open(struct bench *b, int64_t now)
 	return INT64_MAX;
 }
 
-/* Ping every held connection; how many answer within PING_WAIT_S. */
+/*
+ * Ping every held connection; how many answer within PING_WAIT_S. The
+ * chat answers {"type":"ping"} with a pong; with --echo the ping is a pong
+ * itself, which the echo sends back.
+ */
 static int
 ping_all(struct bench *b)
 {
+	const char *ping = b->o.echo ? "{\"type\":\"pong\"}" :
+	    "{\"type\":\"ping\"}";
 	int i, answering = 0;
 	struct conn *c;
 
@@ -345,7 +352,7 @@ ping_all(struct bench *b)
 	for (i = 0; i < b->nconns; i++) {
 		c = &b->conns[i];
 		if (c->state == CONN_OPEN && c->ready && ws_send(c, 0x1,
-		    "{\"type\":\"ping\"}", 15) == -1)
+		    ping, strlen(ping)) == -1)
 			conn_lost(c);
 	}
 	loop_run(b, done_pongs, after_s(PING_WAIT_S));
@@ -360,10 +367,18 @@ run_hold(struct bench *b)
 	int i, n = b->o.conns, held;
 	int64_t t0;
 
-	if (bench_alloc(b, n, n) == -1 || rest_customers(b, 0, n) == -1)
-		return -1;
-	for (i = 0; i < n; i++)
-		b->conns[i].token = b->tokens[i];
+	if (b->o.echo) {
+		/* No tokens: every slot goes to --path, ready once open. */
+		if (bench_alloc(b, n, 0) == -1)
+			return -1;
+		b->o.receipts = 0;	/* the echo sends no seq and no ping */
+		b->ready_on_open = 1;
+	} else {
+		if (bench_alloc(b, n, n) == -1 || rest_customers(b, 0, n) == -1)
+			return -1;
+		for (i = 0; i < n; i++)
+			b->conns[i].token = b->tokens[i];
+	}
 	t0 = now_ns();
 	b->tick = tick_open;
 	b->expect = n;
@@ -378,8 +393,9 @@ run_hold(struct bench *b)
 	loop_run(b, NULL, after_s(b->o.idle_seconds));
 	printf("idle-end\nstill_held %d\ndropped %ld\nerrors %ld\n",
 	    count_held(b), b->dropped, b->errors);
-	fprintf(stderr, "wsload hold: %d asked, %d held, %d held after %.0f s "
-	    "idle\n", n, held, count_held(b), b->o.idle_seconds);
+	fprintf(stderr, "wsload hold%s: %d asked, %d held, %d held after %.0f s "
+	    "idle\n", b->o.echo ? " --echo" : "", n, held, count_held(b),
+	    b->o.idle_seconds);
 	close_all(b);
 	return 0;
 }
@@ -401,6 +417,19 @@ connect_text(struct conn *c, const char *text, int64_t now)
 	return 0;
 }
 
+/*
+ * --echo: what the chat sends at the end of the offline phase, sent once
+ * open, so that the echo's copy of it ends the connection's offline phase.
+ */
+static int
+connect_open_echo(struct conn *c)
+{
+	static const char complete[] =
+	    "{\"type\":\"offline_messages_complete\",\"count\":0}";
+
+	return ws_send(c, 0x1, complete, sizeof(complete) - 1);
+}
+
 /* Refill every free slot with a new connection until the window ends. */
 static int64_t
 tick_connect(struct bench *b, int64_t now)
@@ -412,7 +441,8 @@ tick_connect(struct bench *b, int64_t now)
 		c = &b->conns[i];
 		if (c->state != CONN_IDLE && c->state != CONN_CLOSED)
 			continue;
-		c->token = b->tokens[b->next_slot++ % b->ntokens];
+		c->token = b->ntokens > 0 ?
+		    b->tokens[b->next_slot++ % b->ntokens] : NULL;
 		conn_open(c);
 	}
 	return now < b->measure_to ? b->measure_to : INT64_MAX;
@@ -434,7 +464,13 @@ run_connect(struct bench *b)
 {
 	int64_t cpu;
 
-	if (bench_alloc(b, b->o.concurrency, b->o.customers) == -1 ||
+	if (b->o.echo) {
+		if (bench_alloc(b, b->o.concurrency, 0) == -1)
+			return -1;
+		b->o.receipts = 0;	/* the echo sends no seq to confirm */
+		b->ready_on_open = 1;
+		b->on_open = connect_open_echo;
+	} else if (bench_alloc(b, b->o.concurrency, b->o.customers) == -1 ||
 	    rest_customers(b, 0, b->o.customers) == -1)
 		return -1;
 	b->on_text = connect_text;
@@ -448,10 +484,11 @@ run_connect(struct bench *b)
 	loop_run(b, done_closed, after_s(DRAIN_WAIT_S));
 	printf("concurrency %d\nconnections %ld\n", b->nconns, b->started);
 	report_common(b, cpu);
-	fprintf(stderr, "wsload connect: %d at a time: %.0f connections/s to "
-	    "offline_messages_complete, p50 %.3f ms, p99 %.3f ms\n", b->nconns,
-	    (double)b->counted / b->o.seconds, samples_ms(&b->lat, 50),
-	    samples_ms(&b->lat, 99));
+	fprintf(stderr, "wsload connect%s: %d at a time: %.0f connections/s to "
+	    "offline_messages_complete%s, p50 %.3f ms, p99 %.3f ms\n",
+	    b->o.echo ? " --echo" : "", b->nconns,
+	    (double)b->counted / b->o.seconds, b->o.echo ? " (echoed)" : "",
+	    samples_ms(&b->lat, 50), samples_ms(&b->lat, 99));
 	close_all(b);
 	return 0;
 }

@@ -7,8 +7,8 @@
  *   wsload echo       --port P [--conns 50] [--seconds 10] [--window 16]
  *   wsload latency    --port P [--pairs 50] [--rate 100] [--seconds 10]
  *   wsload throughput --port P [--pairs 50] [--seconds 10] [--window 16]
- *   wsload hold       --port P [--conns 3000] [--idle-seconds 10]
- *   wsload connect    --port P [--seconds 5] [--concurrency 16]
+ *   wsload hold       --port P [--conns 3000] [--idle-seconds 10] [--echo]
+ *   wsload connect    --port P [--seconds 5] [--concurrency 16] [--echo]
  *   wsload loss       --port P [--seconds 600]
  *
  * latency, throughput and loss also take --agents-password [password123]
@@ -21,6 +21,16 @@
  * (they do so without --receipts too). loss measures a silent network
  * loss of an agent through a relay of its own (wsload-loss.c), always
  * with receipts; --seconds bounds the wait after the loss.
+ *
+ * --echo (a flag, hold and connect) runs the mode against a bare
+ * websocketd with bench/echo-handler, the floor of what any handler
+ * costs: no REST calls and no tokens, each connection goes to --path [/]
+ * and is ready once open. hold's liveness ping is then {"type":"pong"},
+ * which the echo sends back as the answer; connect sends
+ * {"type":"offline_messages_complete","count":0} once open and counts the
+ * connection when its echo comes back, as it counts the chat's
+ * offline_messages_complete. --receipts does nothing with it. The "key
+ * value" lines are the same as without it.
  *
  * Results go to standard output as "key value" lines, for scripts;
  * progress, a one-line summary and problems go to standard error.
@@ -64,6 +74,7 @@ static const struct opt_def opt_defs[] = {
 	{ "--agent-prefix", OPT_TEXT, offsetof(struct opts, prefix), 0, 0 },
 	{ "--path", OPT_TEXT, offsetof(struct opts, path), 0, 0 },
 	{ "--receipts", OPT_FLAG, offsetof(struct opts, receipts), 0, 0 },
+	{ "--echo", OPT_FLAG, offsetof(struct opts, echo), 0, 0 },
 };
 
 struct mode {
@@ -89,7 +100,9 @@ usage(void)
 	    "[--idle-seconds S]\n"
 	    "       [--concurrency N] [--customers N] [--agents-password PW] "
 	    "[--agent-prefix P] [--path /]\n"
-	    "       [--receipts]\n", stderr);
+	    "       [--receipts] [--echo]\n"
+	    "--echo: hold and connect against a bare websocketd echo, on --path\n",
+	    stderr);
 }
 
 static void
@@ -202,6 +215,10 @@ main(int argc, char *argv[])
 	opts_default(&b.o, m->name);
 	if (opts_parse(&b.o, argc - 2, argv + 2) == -1)
 		goto out;
+	if (b.o.echo && m->run != run_hold && m->run != run_connect) {
+		fprintf(stderr, "wsload: --echo is for hold and connect\n");
+		goto out;
+	}
 	rc = 1;
 	if (sodium_init() < 0 || raise_nofile() == -1 ||
 	    (b.ep = epoll_create1(EPOLL_CLOEXEC)) == -1) {

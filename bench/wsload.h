@@ -36,8 +36,9 @@ struct opts {
 	double idle_seconds;
 	const char *password;
 	const char *prefix;
-	const char *path;	/* echo: the URL path */
+	const char *path;	/* echo, --echo: the URL path */
 	int receipts;		/* --receipts: confirm what arrives, answer pings */
+	int echo;		/* --echo: hold, connect against a bare echo */
 };
 
 /* A growable byte buffer; one byte past len is always there for a NUL. */
@@ -102,11 +103,13 @@ struct bench {
 	struct samples ack_lat;		/* send to ack: the sender's write */
 	uint64_t rng;
 	int (*on_text)(struct conn *, const char *, int64_t);
+	/* The handshake was answered: 0, or -1 when the connection is gone. */
+	int (*on_open)(struct conn *);
 	int64_t (*tick)(struct bench *, int64_t);
 	/* An epoll event of something not a slot (the relay's sockets). */
 	void (*on_event)(struct bench *, void *, uint32_t);
 	int64_t receipt_next;	/* the earliest rc_due of any slot; 0: none */
-	int ready_on_open;	/* echo: no offline_messages_complete */
+	int ready_on_open;	/* echo, --echo: no offline_messages_complete */
 	int refill;		/* keep the window full on each answer */
 	int sending;
 	int64_t measure_from, measure_to;	/* the counted window, ns */
