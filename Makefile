@@ -83,8 +83,9 @@ else
 WS_LIBS = $(PKG_LIBS)
 endif
 
-$(BUILD)/chat-ws: $(WS_OBJ) $(BUILD)/libchat.a
-	$(CC) $(ALL_LDFLAGS) $(WS_LDFLAGS) -o $@ $^ $(WS_LIBS)
+# (Relinked when the Makefile changes: how it is linked is decided here.)
+$(BUILD)/chat-ws: $(WS_OBJ) $(BUILD)/libchat.a Makefile
+	$(CC) $(ALL_LDFLAGS) $(WS_LDFLAGS) -o $@ $(WS_OBJ) $(BUILD)/libchat.a $(WS_LIBS)
 
 $(BUILD)/chatctl: $(CTL_OBJ) $(BUILD)/libchat.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
