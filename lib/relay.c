@@ -574,10 +574,10 @@ note_user(struct relay *r, enum principal type, int64_t id)
 		return NULL;
 	sqlite3_bind_text(s, 1, type_name(type), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, id);
-	if (read_names(s, &n->sockets) == -1)
-		return NULL;
-	if (relay_cursor(r, &n->user, &n->first_prev) == -1) {
+	if (read_names(s, &n->sockets) == -1 ||
+	    relay_cursor(r, &n->user, &n->first_prev) == -1) {
 		free(n->sockets.name);
+		n->sockets.name = NULL;
 		return NULL;
 	}
 	n->last = n->first_prev;
