@@ -130,6 +130,7 @@ bench: deps
 	@CHAT_BUILD_DIR=$(abspath $(BUILD)) bench/ws-run
 	@CHAT_BUILD_DIR=$(abspath $(BUILD)) CHAT_DB_SYNC=full BENCH_HOLD=100 \
 	    BENCH_RESULTS=bench/results/ws-sync-full.txt bench/ws-run
+	@CHAT_BUILD_DIR=$(abspath $(BUILD)) bench/data-run
 
 # Programs of their own for the install, whose default migrations directory
 # is the installed one; config.c is recompiled each time, for the PREFIX.

@@ -492,3 +492,33 @@ run_connect(struct bench *b)
 	close_all(b);
 	return 0;
 }
+
+/* offline */
+
+/*
+ * One connection with the given token: how long from the connect to
+ * offline_messages_complete, and how many offline messages came first.
+ */
+int
+run_offline(struct bench *b)
+{
+	int64_t t0;
+
+	if (b->o.token == NULL) {
+		fprintf(stderr, "wsload offline: --token is required\n");
+		return -1;
+	}
+	if (bench_alloc(b, 1, 0) == -1)
+		return -1;
+	b->conns[0].token = b->o.token;
+	t0 = now_ns();
+	if (open_and_wait(b, 0, 1, 60) == -1 || !b->conns[0].ready)
+		return -1;
+	printf("offline %ld\nms %.3f\n", b->conns[0].offline,
+	    (double)(now_ns() - t0) / 1e6);
+	fprintf(stderr, "wsload offline: %ld offline messages, then "
+	    "offline_messages_complete after %.1f ms\n", b->conns[0].offline,
+	    (double)(now_ns() - t0) / 1e6);
+	close_all(b);
+	return 0;
+}

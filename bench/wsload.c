@@ -10,6 +10,7 @@
  *   wsload hold       --port P [--conns 3000] [--idle-seconds 10] [--echo]
  *   wsload connect    --port P [--seconds 5] [--concurrency 16] [--echo]
  *   wsload loss       --port P [--seconds 600]
+ *   wsload offline    --port P --token T   (one user: time to offline_messages_complete)
  *
  * latency, throughput and loss also take --agents-password [password123]
  * and --agent-prefix [bench]: the agents PREFIX1..PREFIXN must exist (loss
@@ -73,6 +74,7 @@ static const struct opt_def opt_defs[] = {
 	{ "--agents-password", OPT_TEXT, offsetof(struct opts, password), 0, 0 },
 	{ "--agent-prefix", OPT_TEXT, offsetof(struct opts, prefix), 0, 0 },
 	{ "--path", OPT_TEXT, offsetof(struct opts, path), 0, 0 },
+	{ "--token", OPT_TEXT, offsetof(struct opts, token), 0, 0 },
 	{ "--receipts", OPT_FLAG, offsetof(struct opts, receipts), 0, 0 },
 	{ "--echo", OPT_FLAG, offsetof(struct opts, echo), 0, 0 },
 };
@@ -88,19 +90,20 @@ static const struct mode modes[] = {
 	{ "throughput", run_throughput },
 	{ "hold", run_hold },
 	{ "connect", run_connect },
+	{ "offline", run_offline },
 	{ "loss", run_loss },
 };
 
 static void
 usage(void)
 {
-	fputs("usage: wsload echo|latency|throughput|hold|connect|loss --port P "
+	fputs("usage: wsload echo|latency|throughput|hold|connect|loss|offline --port P "
 	    "[--conns N] [--pairs N]\n"
 	    "       [--window N] [--rate R] [--seconds S] [--warmup S] "
 	    "[--idle-seconds S]\n"
 	    "       [--concurrency N] [--customers N] [--agents-password PW] "
 	    "[--agent-prefix P] [--path /]\n"
-	    "       [--receipts] [--echo]\n"
+	    "       [--receipts] [--echo] [--token T]\n"
 	    "--echo: hold and connect against a bare websocketd echo, on --path\n",
 	    stderr);
 }

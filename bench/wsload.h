@@ -39,6 +39,7 @@ struct opts {
 	const char *path;	/* echo, --echo: the URL path */
 	int receipts;		/* --receipts: confirm what arrives, answer pings */
 	int echo;		/* --echo: hold, connect against a bare echo */
+	const char *token;	/* offline: the user's access token */
 };
 
 /* A growable byte buffer; one byte past len is always there for a NUL. */
@@ -365,6 +366,7 @@ int run_latency(struct bench *b);
 int run_throughput(struct bench *b);
 int run_hold(struct bench *b);
 int run_connect(struct bench *b);
+int run_offline(struct bench *b);
 
 /* wsload-loss.c */
 int run_loss(struct bench *b);
