@@ -50,7 +50,9 @@ PROGRAMS = $(BUILD)/chat-api $(BUILD)/chat-authorizer $(BUILD)/chat-ws \
 	$(BUILD)/chatctl $(BUILD)/chat-mail
 
 PREFIX ?= /usr/local
-INSTALL_BUILD = build/install
+# A sanitizer build's objects (make asan runs make install too) must not
+# be linked into a plain one later, nor the other way round.
+INSTALL_BUILD = build/install$(if $(SANITIZE),-asan)
 
 .PHONY: all deps test-deps run test unit-tests asan bench install clean
 # Keep the object files of the unit tests between runs.
