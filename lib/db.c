@@ -20,7 +20,10 @@ struct db_cached {
 };
 
 struct db {
-	sqlite3 *handle;
+	sqlite3 *handle;	/* NULL while asleep (db_sleep()) */
+	char *path;
+	int sync_full;		/* PRAGMA synchronous = FULL */
+	char sleep_err[256];	/* why waking up failed */
 	long busy_timeout;	/* ms a writer waits for the lock */
 	int64_t busy_since;	/* when the current wait began */
 	int queue_fd;		/* the writers' queue: DB-writers, flock()ed */
@@ -56,18 +59,6 @@ busy_wait(void *arg, int count)
 	return 1;
 }
 
-static int
-apply_pragmas(struct db *db, const struct config *cfg)
-{
-	db->busy_timeout = cfg->busy_timeout;
-	if (sqlite3_busy_handler(db->handle, busy_wait, db) != SQLITE_OK)
-		return -1;
-	if (db_exec(db, "PRAGMA journal_mode = WAL") == -1 ||
-	    db_exec(db, "PRAGMA foreign_keys = ON") == -1)
-		return -1;
-	return db_exec(db, cfg->sync_full ? "PRAGMA synchronous = FULL" :
-	    "PRAGMA synchronous = NORMAL");
-}
 
 /*
  * The page cache has room for every page a transaction touches: a batch
@@ -96,6 +87,51 @@ run_cached(struct db *db, const char *sql)
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }
 
+/*
+ * Open db->path with WAL, foreign keys, the busy handler, the synchronous
+ * level and the cache size. Returns 0, or -1 with the reason in err and
+ * no handle.
+ */
+static int
+connect_db(struct db *db, int oflags, char *err, size_t errsz)
+{
+	sqlite3 *h = NULL;
+
+	if (sqlite3_open_v2(db->path, &h, oflags, NULL) != SQLITE_OK) {
+		snprintf(err, errsz, "database %s: %s%s", db->path,
+		    h != NULL ? sqlite3_errmsg(h) : "cannot open",
+		    (oflags & SQLITE_OPEN_CREATE) ? "" :
+		    " (create it with: chatctl migrate)");
+		sqlite3_close(h);
+		return -1;
+	}
+	sqlite3_extended_result_codes(h, 1);
+	if (sqlite3_busy_handler(h, busy_wait, db) != SQLITE_OK ||
+	    sqlite3_exec(h, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) !=
+	    SQLITE_OK || sqlite3_exec(h, "PRAGMA foreign_keys = ON", NULL, NULL,
+	    NULL) != SQLITE_OK || sqlite3_exec(h, db->sync_full ?
+	    "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL", NULL,
+	    NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(h, cache_size, NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errsz, "database %s: %s", db->path,
+		    sqlite3_errmsg(h));
+		sqlite3_close(h);
+		return -1;
+	}
+	db->handle = h;
+	return 0;
+}
+
+/* Open again after db_sleep(). Returns 0 or -1 (reason: db_errmsg()). */
+static int
+awake(struct db *db)
+{
+	if (db->handle != NULL)
+		return 0;
+	return connect_db(db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+	    db->sleep_err, sizeof(db->sleep_err));
+}
+
 struct db *
 db_open(const struct config *cfg, int flags, char *err, size_t errsz)
 {
@@ -104,12 +140,15 @@ db_open(const struct config *cfg, int flags, char *err, size_t errsz)
 	 * opens, and its page cache allocates 20 pages (85 KB) at its first
 	 * read and keeps them. A WebSocket handler needs neither: with a few
 	 * lookaside slots and no bulk allocation, thousands of handlers fit in
-	 * a few hundred MB. Both can be set only before SQLite starts, so this
+	 * a few hundred MB. Such a process has one thread: SQLite's mutexes
+	 * and its memory statistics (a mutex round per allocation) are pure
+	 * cost there. All of it can be set only before SQLite starts, so this
 	 * open must be the process's first SQLite call.
 	 */
-	if ((flags & DB_SMALL) && (sqlite3_config(SQLITE_CONFIG_LOOKASIDE, 128,
-	    16) != SQLITE_OK || sqlite3_config(SQLITE_CONFIG_PAGECACHE, NULL, 0,
-	    0) != SQLITE_OK)) {
+	if ((flags & DB_SMALL) && (sqlite3_config(SQLITE_CONFIG_SINGLETHREAD) !=
+	    SQLITE_OK || sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK ||
+	    sqlite3_config(SQLITE_CONFIG_LOOKASIDE, 128, 16) != SQLITE_OK ||
+	    sqlite3_config(SQLITE_CONFIG_PAGECACHE, NULL, 0, 0) != SQLITE_OK)) {
 		snprintf(err, errsz, "database %s: SQLite was started before "
 		    "it could be made small", cfg->db_path);
 		return NULL;
@@ -126,19 +165,14 @@ db_open(const struct config *cfg, int flags, char *err, size_t errsz)
 		return NULL;
 	}
 	db->queue_fd = -1;
-	if (sqlite3_open_v2(cfg->db_path, &db->handle, oflags, NULL) != SQLITE_OK) {
-		snprintf(err, errsz, "database %s: %s%s", cfg->db_path,
-		    db->handle != NULL ? sqlite3_errmsg(db->handle) : "cannot open",
-		    (flags & DB_CREATE) ? "" : " (create it with: chatctl migrate)");
+	db->busy_timeout = cfg->busy_timeout;
+	db->sync_full = cfg->sync_full;
+	if ((db->path = strdup(cfg->db_path)) == NULL) {
+		snprintf(err, errsz, "database %s: out of memory", cfg->db_path);
 		goto fail;
 	}
-	sqlite3_extended_result_codes(db->handle, 1);
-
-	if (apply_pragmas(db, cfg) == -1 || db_exec(db, cache_size) == -1) {
-		snprintf(err, errsz, "database %s: %s", cfg->db_path,
-		    sqlite3_errmsg(db->handle));
+	if (connect_db(db, oflags, err, errsz) == -1)
 		goto fail;
-	}
 	snprintf(path, sizeof(path), "%s-writers", cfg->db_path);
 	db->queue_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
 	if (!(flags & DB_ANY_SCHEMA)) {
@@ -170,18 +204,42 @@ db_close(struct db *db)
 	sqlite3_close(db->handle);
 	if (db->queue_fd != -1)
 		close(db->queue_fd);
+	free(db->path);
 	free(db);
+}
+
+int
+db_sleep(struct db *db)
+{
+	size_t i;
+
+	if (db->handle == NULL)
+		return 0;
+	if (!sqlite3_get_autocommit(db->handle))
+		return -1;
+	for (i = 0; i < db->nstmts; i++)
+		sqlite3_finalize(db->stmts[i].stmt);
+	db->nstmts = 0;
+	if (sqlite3_close(db->handle) != SQLITE_OK)
+		return -1;	/* not expected: every statement is finalized */
+	db->handle = NULL;
+	db->sleep_err[0] = '\0';
+	return 0;
 }
 
 sqlite3 *
 db_handle(struct db *db)
 {
+	(void)awake(db);
 	return db->handle;
 }
 
 const char *
 db_errmsg(struct db *db)
 {
+	if (db->handle == NULL)
+		return db->sleep_err[0] != '\0' ? db->sleep_err :
+		    "the database connection is closed";
 	return sqlite3_errmsg(db->handle);
 }
 
@@ -191,6 +249,8 @@ db_stmt(struct db *db, const char *sql)
 	sqlite3_stmt *stmt = NULL;
 	size_t i;
 
+	if (awake(db) == -1)
+		return NULL;
 	for (i = 0; i < db->nstmts; i++)
 		if (db->stmts[i].sql == sql) {
 			sqlite3_reset(db->stmts[i].stmt);
@@ -226,6 +286,8 @@ db_column_copy(sqlite3_stmt *stmt, int col, char *dst, size_t dstsz)
 int
 db_exec(struct db *db, const char *sql)
 {
+	if (awake(db) == -1)
+		return -1;
 	return sqlite3_exec(db->handle, sql, NULL, NULL, NULL) == SQLITE_OK ?
 	    0 : -1;
 }
@@ -306,7 +368,7 @@ db_commit(struct db *db)
 void
 db_rollback(struct db *db)
 {
-	if (!sqlite3_get_autocommit(db->handle))
+	if (db->handle != NULL && !sqlite3_get_autocommit(db->handle))
 		sqlite3_exec(db->handle, "ROLLBACK", NULL, NULL, NULL);
 	queue_leave(db);
 }
@@ -320,12 +382,13 @@ db_begin_read(struct db *db)
 void
 db_end_read(struct db *db)
 {
-	if (!sqlite3_get_autocommit(db->handle))
+	if (db->handle != NULL && !sqlite3_get_autocommit(db->handle))
 		run_cached(db, sql_commit);
 }
 
 void
 db_release(struct db *db)
 {
-	sqlite3_db_release_memory(db->handle);
+	if (db->handle != NULL)
+		sqlite3_db_release_memory(db->handle);
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -42,8 +43,19 @@
 #define SAFETY_MS 15000
 /* The token is looked up again at least this often. */
 #define RECHECK_MS 30000
-/* Idle this long after some work, a connection gives its spare memory back. */
+/*
+ * Idle for QUIET_MS after some work, a connection gives its page cache
+ * and what its heap grew by back. Idle for DORMANT_MS, it closes its
+ * database connection too (schema, statements and SQLite's own state):
+ * most connections are visitors with the page open and nothing to say,
+ * and what each of them keeps, thousands keep. The next thing to do
+ * opens it again, about 0.3 ms. While it is closed, the safety pass and
+ * the token's recheck come DORMANT_PASSES times less often (wake-ups
+ * still come at once, a revocation's too).
+ */
 #define QUIET_MS 20
+#define DORMANT_MS 5000
+#define DORMANT_PASSES 4
 
 static volatile sig_atomic_t stopping;
 
@@ -275,8 +287,9 @@ sweep(struct conn *c, int64_t now)
  * Every third of CHAT_PRESENCE_STALE, an agent's connection beats while it
  * is responsive (its output drains): presence and routing count it; and
  * it sweeps. Customers' connections sweep only at the safety pass, which
- * wakes them anyway: their idle handlers cost next to nothing. Returns as
- * sweep().
+ * wakes them anyway (a dormant one's, DORMANT_PASSES times rarer: the
+ * agents' connections sweep on time): their idle handlers cost next to
+ * nothing. Returns as sweep().
  */
 static int
 heartbeat(struct conn *c, int64_t now)
@@ -291,6 +304,12 @@ heartbeat(struct conn *c, int64_t now)
 		log_msg(LOG_WARN, c->ctx.log_id, "heartbeat: %s",
 		    db_errmsg(c->ctx.db));
 	return sweep(c, now);
+}
+
+static int64_t
+max_ms(int64_t a, int64_t b)
+{
+	return a > b ? a : b;
 }
 
 /* Milliseconds poll() may sleep: until the next timer of any kind. */
@@ -344,6 +363,30 @@ tend(struct conn *c, int fetch, int check, int pass, int64_t now)
 	return outq_flush(c->out, now);
 }
 
+/*
+ * Hand memory back after idling: level 1 the page cache, level 2 the
+ * whole database connection; and at both the free pages of the heap and
+ * the stack below this frame (a deep call once, pages kept for good).
+ */
+static void
+release_memory(struct conn *c, int level)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uintptr_t here = (uintptr_t)&page & ~((uintptr_t)page - 1);
+	size_t span = 256 * 1024;
+
+	if (level < 2 || db_sleep(c->ctx.db) == -1)
+		db_release(c->ctx.db);
+	malloc_trim(0);
+	/*
+	 * Nothing lives below this frame but the red zone under it: two pages
+	 * of margin. Where the range runs past the stack's mapping madvise()
+	 * says ENOMEM, having freed what is mapped.
+	 */
+	(void)madvise((void *)(here - span), span - 2 * (size_t)page,
+	    MADV_DONTNEED);
+}
+
 /* How the connection ended once read_input returned rc (1 or -1). */
 static enum end
 input_ended(struct conn *c, int rc)
@@ -389,7 +432,9 @@ run(struct conn *c)
 	int64_t now = clock_now_ms(), next_pass = now + safety;
 	int64_t next_check = now + RECHECK_MS;
 	int64_t checked_expiry = 0;	/* the expiry time last looked up at */
-	int fetch = 1, check = 0, pass, rc, n, ms, worked = 1;
+	int64_t worked_at = now;	/* the last round that was not idle */
+	int64_t quiet_at;
+	int fetch = 1, check = 0, pass, rc, n, ms, released = 0;
 
 	while (!stopping) {
 		now = clock_now_ms();
@@ -407,20 +452,29 @@ run(struct conn *c)
 			return END_OTHER;
 		fds[2].events = outq_pending(c->out) > 0 ? POLLOUT : 0;
 		ms = sleep_ms(c, next_pass, next_check);
-		if (worked && ms > QUIET_MS)
-			ms = QUIET_MS;
+		/* The next step of the release, when it comes before the timers. */
+		quiet_at = released == 2 ? INT64_MAX : worked_at +
+		    (released == 0 ? QUIET_MS : DORMANT_MS);
+		if (quiet_at - now < ms)
+			ms = quiet_at > now ? (int)(quiet_at - now) : 0;
 		if ((n = poll(fds, 3, ms)) == -1) {
 			if (errno != EINTR)
 				return END_OTHER;
 			continue;	/* the revents are last round's */
 		}
-		/* Quiet now: hand back the page cache and what the heap grew by. */
-		if (n == 0 && worked) {
-			db_release(c->ctx.db);
-			malloc_trim(0);
-			worked = 0;
+		now = clock_now_ms();
+		if (n == 0 && now >= quiet_at) {
+			release_memory(c, ++released);
+			if (released == 2) {
+				next_pass = max_ms(next_pass,
+				    now + DORMANT_PASSES * safety);
+				next_check = max_ms(next_check,
+				    now + DORMANT_PASSES * safety);
+			}
+		} else {		/* input, a wake-up or a timer: work to do */
+			worked_at = now;
+			released = 0;
 		}
-		worked |= n > 0;
 		fetch = check = 0;
 		if (n > 0 && (fds[2].revents & POLLERR))
 			return END_OTHER;	/* websocketd is gone */

@@ -66,6 +66,9 @@ describe('make install', () => {
         assert.ok(passed.includes(m[1]), `${m[1]} (lib/${f}) is in chat-websocketd's --passenv`);
       }
     }
+    // Without malloc's per-thread cache an idle chat-ws hands its heap back.
+    assert.match(unit, /^Environment=GLIBC_TUNABLES=glibc\.malloc\.tcache_count=0$/m);
+    assert.ok(passed.includes('GLIBC_TUNABLES'), 'GLIBC_TUNABLES is in chat-websocketd\'s --passenv');
     assert.doesNotMatch(unit, /@[A-Z_]+@/);
     const env = fs.readFileSync(root('/etc/chat/chat.env'), 'utf8');
     assert.match(env, /^CHAT_DB=\/var\/lib\/chat\/chat\.db$/m);

@@ -6,7 +6,8 @@
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startStack } = require('./stack');
-const { connectReady, api, newCustomer, newAgent, sleep } = require('./ws-client');
+const fs = require('node:fs');
+const { connectReady, api, newCustomer, newAgent, handlerPids, sleep } = require('./ws-client');
 
 const TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -65,6 +66,35 @@ describe('WebSocket relay', () => {
     assertMessage(got.message, { senderType: 'agent', senderId: p.agent.id,
       text: 'How can I help?', clientMsgId: null });
     assert.equal(got.message.id, ack.message.id);
+    await p.a.close();
+    await p.c.close();
+  });
+
+  it('handlers idle for seconds close the database, and open it again for the next message', async () => {
+    const p = await pair(stack);
+    const holdsDb = (pid) => {
+      try {
+        return fs.readdirSync(`/proc/${pid}/fd`).some((fd) => {
+          try { return fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === stack.db; } catch { return false; }
+        });
+      } catch { return false; }	// gone
+    };
+    const pids = handlerPids(stack.db);
+    assert.ok(pids.length >= 2, 'both handlers are running');
+    let deadline = Date.now() + 15000;
+    while (pids.some(holdsDb) && Date.now() < deadline) await sleep(200);
+    assert.deepEqual(pids.filter(holdsDb), [], 'idle handlers have closed the database');
+    p.a.send({ type: 'message', sessionId: p.session.id, text: 'Still there?', clientMsgId: 'd-1' });
+    const ack = await p.a.nextType('ack');
+    assert.equal(ack.message.text, 'Still there?');
+    assert.deepEqual((await p.c.nextType('message')).message, ack.message);
+    p.c.send({ type: 'message', sessionId: p.session.id, text: 'Yes', clientMsgId: 'd-2' });
+    const back = await p.c.nextType('ack');
+    assert.deepEqual((await p.a.nextType('message')).message, back.message);
+    assert.ok(pids.some(holdsDb), 'a handler opened the database again');
+    const list = await api(stack, 'GET', `/api/v1/sessions/${p.session.id}/messages`, { token: p.customer.token });
+    assert.deepEqual(list.json.messages.filter((m) => m.senderType !== 'system').map((m) => m.text),
+      ['Still there?', 'Yes']);
     await p.a.close();
     await p.c.close();
   });
