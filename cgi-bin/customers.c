@@ -53,7 +53,8 @@ static int
 read_new_customer(json_t *body, struct new_customer *nc, char *err,
     size_t errsz)
 {
-	if (field_string(body, "name", 1, CUSTOMER_NAME_MAX, FIELD_NO_CONTROL,
+	if (field_string(body, "name", 1, CUSTOMER_NAME_MAX,
+	    FIELD_NO_CONTROL | FIELD_NOT_BLANK,
 	    &nc->name, err, errsz) == -1 ||
 	    field_string(body, "channel", 1, CUSTOMER_CHANNEL_MAX, 0,
 	    &nc->channel, err, errsz) == -1 ||

@@ -39,13 +39,12 @@ read_left(struct call *c, json_t *body, struct left *l)
 	if (field_email(body, "email", 0, &l->email, err, sizeof(err)) == -1 ||
 	    field_string(body, "text", 1, MESSAGE_TEXT_MAX, 0, &l->text, err,
 	    sizeof(err)) == -1 ||
+	    field_message_text("text", l->text, MESSAGE_TEXT_MAX, err,
+	    sizeof(err)) == -1 ||
 	    field_string(body, "clientMsgId", 1, MESSAGE_CLIENT_ID_MAX,
-	    FIELD_OPTIONAL, &l->cmid, err, sizeof(err)) == -1) {
+	    FIELD_OPTIONAL | FIELD_NO_CONTROL, &l->cmid, err,
+	    sizeof(err)) == -1) {
 		api_fail_field(c, err);
-		return -1;
-	}
-	if (l->text[strspn(l->text, " \t\r\n")] == '\0') {
-		api_fail_field(c, "text must not be only white space");
 		return -1;
 	}
 	return 0;

@@ -128,7 +128,8 @@ read_new_session(struct call *c, json_t **body, const char **subject,
 	if ((*body = api_read_body(c)) == NULL)
 		return -1;
 	if (field_string(*body, "subject", 1, SESSION_SUBJECT_MAX,
-	    FIELD_OPTIONAL | FIELD_NO_CONTROL, subject, err, sizeof(err)) == -1) {
+	    FIELD_OPTIONAL | FIELD_NO_CONTROL | FIELD_NOT_BLANK, subject, err,
+	    sizeof(err)) == -1) {
 		api_fail_field(c, err);
 		return -1;
 	}

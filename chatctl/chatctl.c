@@ -16,6 +16,7 @@
 #include "../lib/clock.h"
 #include "../lib/config.h"
 #include "../lib/db.h"
+#include "../lib/chars.h"
 #include "../lib/field.h"
 #include "../lib/mail.h"
 #include "../lib/migrate.h"
@@ -117,9 +118,10 @@ agent_add_cmd(struct db *db, int argc, char **argv)
 	display = argc == 5 ? argv[4] : username;
 	if ((why = agent_check_username(username)) != NULL)
 		return fail("agent add: %s: %s", username, why);
-	if (display[0] == '\0' || field_utf8_len(display) > AGENT_DISPLAY_MAX)
-		return fail("agent add: %s: %s", username,
-		    "display name must be 1 to 100 characters");
+	why = display[0] == '\0' || field_utf8_len(display) > AGENT_DISPLAY_MAX ?
+	    "must be 1 to 100 characters" : chars_name_problem(display);
+	if (why != NULL)
+		return fail("agent add: %s: display name %s", username, why);
 	if (read_password("agent add", password, sizeof(password)) != 0)
 		goto out;
 	if (password_hash(password, hash) == -1) {

@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "chars.h"
 #include "field.h"
 
 size_t
@@ -14,13 +15,20 @@ field_utf8_len(const char *s)
 	return n;
 }
 
+/* Whether s holds something rule refuses; if so, the reason in err. */
 static int
-has_control(const char *s)
+refuses(const char *what, const char *s, enum chars_rule rule, char *err,
+    size_t errsz)
 {
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 1;
-	return 0;
+	uint32_t cp = chars_refused(s, rule);
+
+	if (cp == 0)
+		return 0;
+	snprintf(err, errsz, "%s must not contain U+%04X (%s)", what,
+	    (unsigned)cp, cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ?
+	    "a control character" : cp == 0x2028 || cp == 0x2029 ?
+	    "a line or paragraph separator" : "a bidirectional control");
+	return 1;
 }
 
 /* The field, or NULL when absent or null; sets err for a missing required one. */
@@ -65,13 +73,29 @@ field_string(json_t *obj, const char *name, size_t min, size_t max,
 			    name, min, max);
 		return -1;
 	}
-	if ((flags & FIELD_NO_CONTROL) && has_control(json_string_value(v))) {
-		snprintf(err, errsz, "%s must not contain control characters",
-		    name);
+	if ((flags & FIELD_NO_CONTROL) && refuses(name, json_string_value(v),
+	    CHARS_NAME, err, errsz))
+		return -1;
+	if ((flags & FIELD_NOT_BLANK) && chars_blank(json_string_value(v))) {
+		snprintf(err, errsz, "%s must not be only white space", name);
 		return -1;
 	}
 	*out = json_string_value(v);
 	return 0;
+}
+
+int
+field_message_text(const char *name, const char *text, size_t max,
+    char *err, size_t errsz)
+{
+	size_t len = field_utf8_len(text);
+
+	if (len == 0 || len > max || chars_blank(text)) {
+		snprintf(err, errsz, "%s must be 1 to %zu characters, not only "
+		    "white space", name, max);
+		return -1;
+	}
+	return refuses(name, text, CHARS_TEXT, err, errsz) ? -1 : 0;
 }
 
 int
@@ -95,7 +119,9 @@ int
 field_object(json_t *obj, const char *name, size_t max_bytes, int flags,
     json_t **out, char *err, size_t errsz)
 {
-	json_t *v;
+	json_t *v, *item;
+	const char *key;
+	char what[160];
 	size_t size;
 	int missing;
 
@@ -105,6 +131,14 @@ field_object(json_t *obj, const char *name, size_t max_bytes, int flags,
 	if (!json_is_object(v)) {
 		snprintf(err, errsz, "%s must be an object", name);
 		return -1;
+	}
+	json_object_foreach(v, key, item) {
+		(void)item;
+		if (refuses("the keys of the object", key, CHARS_NAME, what,
+		    sizeof(what))) {
+			snprintf(err, errsz, "%s: %s", name, what);
+			return -1;
+		}
 	}
 	size = json_dumpb(v, NULL, 0, JSON_COMPACT);
 	if (size == 0 || size > max_bytes) {

@@ -16,7 +16,8 @@
 
 enum field_flags {
 	FIELD_OPTIONAL = 1 << 0,	/* absent or null is fine: *out is NULL */
-	FIELD_NO_CONTROL = 1 << 1	/* refuse control characters */
+	FIELD_NO_CONTROL = 1 << 1,	/* refuse what CHARS_NAME refuses (chars.h) */
+	FIELD_NOT_BLANK = 1 << 2	/* refuse only white space (chars_blank) */
 };
 
 /*
@@ -26,13 +27,21 @@ enum field_flags {
 int field_string(json_t *obj, const char *name, size_t min, size_t max,
     int flags, const char **out, char *err, size_t errsz);
 
+/*
+ * A message's text (field name): 1 to max code points, not blank, and
+ * nothing CHARS_TEXT refuses. Returns 0, or -1 with the reason in err.
+ */
+int field_message_text(const char *name, const char *text, size_t max,
+    char *err, size_t errsz);
+
 /* The field name of obj as a positive integer id into *out. */
 int field_id(json_t *obj, const char *name, int64_t *out, char *err,
     size_t errsz);
 
 /*
- * The object field name of obj whose compact JSON is at most max_bytes.
- * *out is borrowed from obj (NULL for an absent optional field).
+ * The object field name of obj whose compact JSON is at most max_bytes
+ * and whose keys hold nothing CHARS_NAME refuses. *out is borrowed from
+ * obj (NULL for an absent optional field).
  */
 int field_object(json_t *obj, const char *name, size_t max_bytes, int flags,
     json_t **out, char *err, size_t errsz);

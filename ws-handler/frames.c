@@ -166,13 +166,6 @@ reply_error(struct frames *f, enum error_code code, const char *cmid,
 	return send_error(f, code, cmid, "%s", message);
 }
 
-/* Whether text has something besides white space. */
-static int
-has_content(const char *text)
-{
-	return text[strspn(text, " \t\r\n")] != '\0';
-}
-
 /* Check a message frame's fields; reply and return 1 when they do not do. */
 static int
 check_message(struct frames *f, json_t *frame, int64_t *session_id,
@@ -180,7 +173,6 @@ check_message(struct frames *f, json_t *frame, int64_t *session_id,
 {
 	json_t *v;
 	char err[256];
-	size_t len;
 
 	*cmid = NULL;
 	if ((v = json_object_get(frame, "clientMsgId")) != NULL &&
@@ -196,11 +188,10 @@ check_message(struct frames *f, json_t *frame, int64_t *session_id,
 		return reply_error(f, ERROR_INVALID_REQUEST, *cmid,
 		    "text is required and must be a string") == -1 ? -1 : 1;
 	*text = json_string_value(v);
-	len = field_utf8_len(*text);
-	if (len == 0 || len > MESSAGE_TEXT_MAX || !has_content(*text))
-		return reply_error(f, ERROR_INVALID_MESSAGE, *cmid,
-		    "text must be 1 to %d characters, not only white space",
-		    MESSAGE_TEXT_MAX) == -1 ? -1 : 1;
+	if (field_message_text("text", *text, MESSAGE_TEXT_MAX, err,
+	    sizeof(err)) == -1)
+		return reply_error(f, ERROR_INVALID_MESSAGE, *cmid, "%s",
+		    err) == -1 ? -1 : 1;
 	return 0;
 }
 

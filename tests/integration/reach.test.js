@@ -288,7 +288,9 @@ describe('leaving a message', () => {
       [{ text: 'hi' }, /email is required/],
       [{ email: 'nope', text: 'hi' }, /email must be an email address/],
       [{ email: 'a@b.example' }, /text is required/],
-      [{ email: 'a@b.example', text: '   \n' }, /text must not be only white space/],
+      [{ email: 'a@b.example', text: '   \n' }, /text must be 1 to 4000 characters, not only white space/],
+      [{ email: 'a@b.example', text: '\u00a0\u3000' }, /not only white space/],
+      [{ email: 'a@b.example', text: 'ring \u0007' }, /text must not contain U\+0007/],
       [{ email: 'a@b.example', text: 'x'.repeat(4001) }, /text must be/],
       [{ email: 'a@b.example', text: 'hi', clientMsgId: 'x'.repeat(65) }, /clientMsgId/],
     ];

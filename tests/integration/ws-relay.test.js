@@ -214,6 +214,8 @@ describe('WebSocket relay', () => {
       [{ type: 'message', sessionId: p.session.id, text: 'x', clientMsgId: 'y'.repeat(65) }, 'INVALID_REQUEST'],
       [{ type: 'message', sessionId: p.session.id, text: '' }, 'INVALID_MESSAGE'],
       [{ type: 'message', sessionId: p.session.id, text: '   \n ' }, 'INVALID_MESSAGE'],
+      [{ type: 'message', sessionId: p.session.id, text: '\u00a0\u3000\u200b' }, 'INVALID_MESSAGE'],
+      [{ type: 'message', sessionId: p.session.id, text: 'ring \u0007\u001b[2J' }, 'INVALID_MESSAGE'],
       [{ type: 'message', sessionId: p.session.id, text: 'x'.repeat(4001) }, 'INVALID_MESSAGE'],
       [{ type: 'message', sessionId: other.session.id, text: 'not mine' }, 'FORBIDDEN'],
       [{ type: 'message', sessionId: 999999, text: 'no such session' }, 'FORBIDDEN'],

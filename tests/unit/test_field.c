@@ -24,8 +24,22 @@ static const struct string_case string_cases[] = {
 	{ "{\"name\":null}", 1, 100, 0, NULL, "name is required" },
 	{ "{}", 1, 100, FIELD_OPTIONAL, "", NULL },
 	{ "{\"name\":\"a\\nb\"}", 1, 100, FIELD_NO_CONTROL, NULL,
-	    "name must not contain control characters" },
+	    "name must not contain U+000A (a control character)" },
 	{ "{\"name\":\"a\\nb\"}", 1, 100, 0, "a\nb", NULL },
+	{ "{\"name\":\"a\\u0085b\"}", 1, 100, FIELD_NO_CONTROL, NULL,
+	    "name must not contain U+0085 (a control character)" },
+	{ "{\"name\":\"evil\\u202etxt.exe\"}", 1, 100, FIELD_NO_CONTROL, NULL,
+	    "name must not contain U+202E (a bidirectional control)" },
+	{ "{\"name\":\"a\\u2068b\"}", 1, 100, FIELD_NO_CONTROL, NULL,
+	    "name must not contain U+2068 (a bidirectional control)" },
+	{ "{\"name\":\"a\\u2028b\"}", 1, 100, FIELD_NO_CONTROL, NULL,
+	    "name must not contain U+2028 (a line or paragraph separator)" },
+	{ "{\"name\":\"\\u05e9\\u200f\\u05dc\"}", 1, 100, FIELD_NO_CONTROL,
+	    "\xd7\xa9\xe2\x80\x8f\xd7\x9c", NULL },
+	{ "{\"name\":\"\\u3000\\u00a0 \"}", 1, 100, FIELD_NOT_BLANK, NULL,
+	    "name must not be only white space" },
+	{ "{\"name\":\"\\u3000x\"}", 1, 100, FIELD_NOT_BLANK,
+	    "\xe3\x80\x80x", NULL },
 };
 
 static void
@@ -130,6 +144,61 @@ field_object_checks_type_and_size(void **state)
 	    &out, err, sizeof(err)), -1);
 	assert_string_equal(err, "metadata must be at most 4096 bytes of JSON");
 	json_decref(body);
+
+	/* Keys follow the rules of names; values are the site's own. */
+	body = json_loads("{\"metadata\":{\"pl\\u202eh\":\"v\"}}", 0, NULL);
+	assert_int_equal(field_object(body, "metadata", 4096, FIELD_OPTIONAL,
+	    &out, err, sizeof(err)), -1);
+	assert_string_equal(err, "metadata: the keys of the object must not "
+	    "contain U+202E (a bidirectional control)");
+	json_decref(body);
+	body = json_loads("{\"metadata\":{\"note\":\"a\\u0007b\"}}", 0, NULL);
+	assert_int_equal(field_object(body, "metadata", 4096, FIELD_OPTIONAL,
+	    &out, err, sizeof(err)), 0);
+	json_decref(body);
+}
+
+/* Message text: newline and tab, nothing else below U+0020; not only white space. */
+static void
+field_message_text_takes_text_and_refuses_controls(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *err;	/* NULL: taken */
+	} cases[] = {
+		{ "Hello", NULL },
+		{ "line one\nline two\tand a tab", NULL },
+		{ "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d \xe2\x80\x8f!", NULL },	/* Hebrew, RLM */
+		{ "a \xe2\x80\xae b", NULL },	/* an override is only text here */
+		{ "", "text must be 1 to 40 characters, not only white space" },
+		{ "01234567890123456789012345678901234567890", "text must be 1 to 40 characters, not only white space" },
+		{ " \t\n", "text must be 1 to 40 characters, not only white space" },
+		{ "\xc2\xa0\xe3\x80\x80", "text must be 1 to 40 characters, not only white space" },
+		{ "\xe2\x80\x8b\xef\xbb\xbf", "text must be 1 to 40 characters, not only white space" },
+		{ "bell \x07", "text must not contain U+0007 (a control character)" },
+		{ "esc \x1b[2J", "text must not contain U+001B (a control character)" },
+		{ "cr\r\n", "text must not contain U+000D (a control character)" },
+		{ "del \x7f", "text must not contain U+007F (a control character)" },
+		{ "nel \xc2\x85", "text must not contain U+0085 (a control character)" },
+	};
+	char err[256];
+	size_t i;
+	int rc;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		err[0] = '\0';
+		rc = field_message_text("text", cases[i].text, 40, err,
+		    sizeof(err));
+		if (cases[i].err == NULL) {
+			if (rc != 0)
+				fail_msg("case %zu: refused: %s", i, err);
+		} else {
+			if (rc != -1)
+				fail_msg("case %zu: accepted", i);
+			assert_string_equal(err, cases[i].err);
+		}
+	}
 }
 
 static void
@@ -203,6 +272,7 @@ main(void)
 		cmocka_unit_test(field_string_checks_type_length_and_characters),
 		cmocka_unit_test(field_id_accepts_only_positive_integers),
 		cmocka_unit_test(field_object_checks_type_and_size),
+		cmocka_unit_test(field_message_text_takes_text_and_refuses_controls),
 		cmocka_unit_test(field_email_valid_takes_plain_addresses_only),
 		cmocka_unit_test(field_email_and_bool_name_the_field),
 	};
