@@ -41,6 +41,7 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/sessions/{id}/close", AUTH_BEARER, sessions_close },
 	{ "POST", "/api/v1/sessions/{id}/context", AUTH_CUSTOMER, visitor_context },
 	{ "POST", "/api/v1/customers/resume", AUTH_NONE, customers_resume },
+	{ "POST", "/api/v1/customers/handoff", AUTH_CUSTOMER, customers_handoff },
 	{ "POST", "/api/v1/sessions/{id}/transcript", AUTH_CUSTOMER, leave_transcript },
 	{ "POST", "/api/v1/leave-message", AUTH_CUSTOMER, leave_message },
 	{ "GET", "/api/v1/availability", AUTH_NONE, availability_get },

@@ -52,6 +52,7 @@ void api_fail_throttled(struct call *c, long retry_after, const char *message);
 void customers_create(struct call *c);
 void customers_refresh(struct call *c);
 void customers_resume(struct call *c);
+void customers_handoff(struct call *c);
 /* New reference: the public fields of customer id, or NULL (not found, error). */
 json_t *customers_json(struct call *c, int64_t id);
 

@@ -13,6 +13,8 @@
 #include "../lib/field.h"
 #include "../lib/resume.h"
 #include "../lib/throttle.h"
+#include "../lib/token.h"
+#include "../lib/wake.h"
 
 #define THROTTLE_BUCKET "customer_addr"
 #define RESUME_BUCKET "resume_addr"
@@ -264,9 +266,41 @@ out:
 }
 
 /*
+ * POST /api/v1/customers/handoff, with the customer's token: a code for
+ * the visitor's page (/#handoff=CODE) that works once, within
+ * HANDOFF_TTL_MS, through /customers/resume. A site that creates its
+ * customers itself hands the page this, never the tokens.
+ */
+void
+customers_handoff(struct call *c)
+{
+	char code[RESUME_CODE_LEN + 1];
+	json_t *reply = NULL;
+	struct db *db = c->api->db;
+
+	if (db_begin(db) == -1 || resume_handoff_create(db,
+	    c->who.principal_id, c->req->now, HANDOFF_TTL_MS, code,
+	    sizeof(code)) == -1 || db_commit(db) == -1) {
+		api_fail_internal(c, "hand-off code");
+		goto out;
+	}
+	if ((reply = json_pack("{s:s}", "code", code)) == NULL) {
+		api_fail_internal(c, "hand-off reply");
+		goto out;
+	}
+	wire_set_time(reply, "expiresAt", c->req->now + HANDOFF_TTL_MS);
+	http_reply_json(c->req, 201, NULL, reply);
+out:
+	sodium_memzero(code, sizeof(code));
+	json_decref(reply);
+}
+
+/*
  * POST /api/v1/customers/resume {"code"}: the link mailed to a visitor
- * who had left signs them in again, as the customer they were. Failed
- * tries are throttled per address like logins.
+ * who had left signs them in again, as the customer they were; a
+ * hand-off code does so once, and ends every other token of the customer
+ * (its open connections are told to check theirs). Failed tries are
+ * throttled per address like logins.
  */
 void
 customers_resume(struct call *c)
@@ -279,7 +313,7 @@ customers_resume(struct call *c)
 	json_t *body, *extra = NULL;
 	int64_t session_id = 0;
 	long retry_after = 0;
-	int valid;
+	int valid, handoff = 0;
 
 	memset(&is, 0, sizeof(is));
 	if ((body = api_read_body(c)) == NULL)
@@ -297,8 +331,8 @@ customers_resume(struct call *c)
 		    "this address");
 		goto out;
 	}
-	if (db_begin(db) == -1 || (valid = resume_code_check(db, code,
-	    c->req->now, &is.id, &session_id)) == -1)
+	if (db_begin(db) == -1 || (valid = resume_code_take(db, code,
+	    c->req->now, &is.id, &session_id, &handoff)) == -1)
 		goto dberr;
 	if (valid == 0) {
 		if (cfg->login_addr_limit > 0 && throttle_record(db,
@@ -310,8 +344,14 @@ customers_resume(struct call *c)
 		    "is invalid or has expired; start a new chat");
 		goto out;
 	}
-	if (issue(c, &is) == -1 || db_commit(db) == -1)
+	if ((handoff && token_revoke_customer(db, is.id, c->req->now) == -1) ||
+	    issue(c, &is) == -1 || db_commit(db) == -1)
 		goto dberr;
+	if (handoff) {
+		struct relay_user user = { PRINCIPAL_CUSTOMER, is.id };
+
+		relay_wake(c->api->relay, &user, WAKE_RECHECK, NULL, 0);
+	}
 	if ((extra = json_pack("{s:o}", "sessionId", wire_id(session_id))) ==
 	    NULL) {
 		api_fail_internal(c, "resume reply");

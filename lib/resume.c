@@ -8,6 +8,7 @@ enum stmt {
 	STMT_PRUNE,
 	STMT_INSERT,
 	STMT_LOOKUP,
+	STMT_SPEND,
 	STMT__MAX
 };
 
@@ -15,10 +16,11 @@ static const char *const stmts[STMT__MAX] = {
 	[STMT_PRUNE] = "DELETE FROM resume_codes WHERE expires_at <= ?",
 	[STMT_INSERT] =
 	    "INSERT INTO resume_codes (hash, customer_id, session_id,"
-	    " created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+	    " created_at, expires_at, single_use) VALUES (?, ?, ?, ?, ?, ?)",
 	[STMT_LOOKUP] =
-	    "SELECT customer_id, coalesce(session_id, 0) FROM resume_codes"
-	    " WHERE hash = ? AND expires_at > ?",
+	    "SELECT customer_id, coalesce(session_id, 0), single_use"
+	    " FROM resume_codes WHERE hash = ? AND expires_at > ?",
+	[STMT_SPEND] = "DELETE FROM resume_codes WHERE hash = ?",
 };
 
 /* Step s to its end and reset it: 0, or -1 on an error. */
@@ -31,9 +33,9 @@ run(sqlite3_stmt *s)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int
-resume_code_create(struct db *db, int64_t customer_id, int64_t session_id,
-    int64_t now_ms, int64_t ttl_ms, char *out, size_t outsz)
+static int
+create(struct db *db, int64_t customer_id, int64_t session_id,
+    int64_t now_ms, int64_t ttl_ms, int single_use, char *out, size_t outsz)
 {
 	unsigned char hash[TOKEN_HASH_LEN];
 	sqlite3_stmt *s;
@@ -57,7 +59,23 @@ resume_code_create(struct db *db, int64_t customer_id, int64_t session_id,
 		sqlite3_bind_null(s, 3);
 	sqlite3_bind_int64(s, 4, now_ms);
 	sqlite3_bind_int64(s, 5, now_ms + ttl_ms);
+	sqlite3_bind_int(s, 6, single_use);
 	return run(s);
+}
+
+int
+resume_code_create(struct db *db, int64_t customer_id, int64_t session_id,
+    int64_t now_ms, int64_t ttl_ms, char *out, size_t outsz)
+{
+	return create(db, customer_id, session_id, now_ms, ttl_ms, 0, out,
+	    outsz);
+}
+
+int
+resume_handoff_create(struct db *db, int64_t customer_id, int64_t now_ms,
+    int64_t ttl_ms, char *out, size_t outsz)
+{
+	return create(db, customer_id, 0, now_ms, ttl_ms, 1, out, outsz);
 }
 
 /* Whether code has the shape of a token: 43 characters of URL-safe base64. */
@@ -70,14 +88,15 @@ code_well_formed(const char *code)
 }
 
 int
-resume_code_check(struct db *db, const char *code, int64_t now_ms,
-    int64_t *customer_id, int64_t *session_id)
+resume_code_take(struct db *db, const char *code, int64_t now_ms,
+    int64_t *customer_id, int64_t *session_id, int *handoff)
 {
 	unsigned char hash[TOKEN_HASH_LEN];
 	sqlite3_stmt *s;
 	int rc;
 
 	*customer_id = *session_id = 0;
+	*handoff = 0;
 	if (!code_well_formed(code))
 		return 0;
 	token_hash(code, hash);
@@ -89,7 +108,15 @@ resume_code_check(struct db *db, const char *code, int64_t now_ms,
 	if (rc == SQLITE_ROW) {
 		*customer_id = sqlite3_column_int64(s, 0);
 		*session_id = sqlite3_column_int64(s, 1);
+		*handoff = sqlite3_column_int(s, 2) != 0;
 	}
 	db_done(s);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? 0 : -1;
+	if (!*handoff)
+		return 1;
+	if ((s = db_stmt(db, stmts[STMT_SPEND])) == NULL)
+		return -1;
+	sqlite3_bind_blob(s, 1, hash, sizeof(hash), SQLITE_TRANSIENT);
+	return run(s) == 0 ? 1 : -1;
 }

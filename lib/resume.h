@@ -12,10 +12,14 @@ struct db;
  * random token as lib/token.h makes them (43 characters); only its
  * BLAKE2b-256 hash is stored, with the customer it signs in as and the
  * session it leads to. A code may be used any number of times until it
- * expires: a mail scanner that opens the link must not spend it.
+ * expires: a mail scanner that opens the link must not spend it. Hand-off
+ * codes (a site's link into the chat, /#handoff=CODE) live beside them
+ * and are spent by their one use.
  * sodium_init() must have been called.
  */
 #define RESUME_CODE_LEN 43
+/* How long a hand-off code works (ms): the page it is handed to opens at once. */
+#define HANDOFF_TTL_MS 60000
 
 /*
  * Store a new code for the customer and session (0: none), valid for
@@ -29,11 +33,20 @@ int resume_code_create(struct db *db, int64_t customer_id, int64_t session_id,
     int64_t now_ms, int64_t ttl_ms, char *out, size_t outsz);
 
 /*
- * Look code up at now_ms. Returns 1 for a code that is valid then, with
- * *customer_id and *session_id (outputs; 0 for none) set; 0 for a code
- * that is malformed, unknown or expired; -1 on a database error.
+ * Store a new hand-off code for the customer, valid for ttl_ms from now_ms
+ * and usable once (resume_code_take() spends it). As resume_code_create().
  */
-int resume_code_check(struct db *db, const char *code, int64_t now_ms,
-    int64_t *customer_id, int64_t *session_id);
+int resume_handoff_create(struct db *db, int64_t customer_id, int64_t now_ms,
+    int64_t ttl_ms, char *out, size_t outsz);
+
+/*
+ * Look code up at now_ms, and spend it if it is a hand-off code. Returns
+ * 1 for a code that is valid then, with *customer_id, *session_id (0 for
+ * none) and *handoff (1 for a hand-off code, spent now) set; 0 for a code
+ * that is malformed, unknown, expired or spent; -1 on a database error.
+ * Two statements: call it inside the caller's transaction.
+ */
+int resume_code_take(struct db *db, const char *code, int64_t now_ms,
+    int64_t *customer_id, int64_t *session_id, int *handoff);
 
 #endif

@@ -15,6 +15,7 @@ enum stmt {
 	STMT_EXTEND,
 	STMT_REVOKE,
 	STMT_REVOKE_AGENT,
+	STMT_REVOKE_CUSTOMER,
 	STMT__MAX
 };
 
@@ -38,6 +39,9 @@ static const char *const stmts[STMT__MAX] = {
 	    " AND revoked_at IS NULL",
 	[STMT_REVOKE_AGENT] =
 	    "UPDATE tokens SET revoked_at = ? WHERE agent_id = ?"
+	    " AND revoked_at IS NULL",
+	[STMT_REVOKE_CUSTOMER] =
+	    "UPDATE tokens SET revoked_at = ? WHERE customer_id = ?"
 	    " AND revoked_at IS NULL",
 };
 
@@ -195,5 +199,17 @@ token_revoke_agent(struct db *db, int64_t agent_id, int64_t now)
 		return -1;
 	sqlite3_bind_int64(s, 1, now);
 	sqlite3_bind_int64(s, 2, agent_id);
+	return run(s);
+}
+
+int
+token_revoke_customer(struct db *db, int64_t customer_id, int64_t now)
+{
+	sqlite3_stmt *s = db_stmt(db, stmts[STMT_REVOKE_CUSTOMER]);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int64(s, 2, customer_id);
 	return run(s);
 }

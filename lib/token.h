@@ -74,4 +74,7 @@ int token_revoke(struct db *db, const char *token, int64_t now);
 /* Revoke every token of the agent at time now. Returns 0 or -1. */
 int token_revoke_agent(struct db *db, int64_t agent_id, int64_t now);
 
+/* Revoke every token (access and refresh) of the customer at time now. Returns 0 or -1. */
+int token_revoke_customer(struct db *db, int64_t customer_id, int64_t now);
+
 #endif

@@ -31,12 +31,11 @@ after(async () => {
   if (stack) await stack.stop();
 });
 
-/* A customer made over REST, handed to the page in the address's fragment. */
-function handover(c, query = '') {
-  const f = new URLSearchParams({
-    customerId: String(c.id), channel: c.channel, token: c.token, refreshToken: c.refreshToken,
-  });
-  return `/${query}#${f}`;
+/* A customer made over REST, handed to the page as its site would: a one-time code in the fragment. */
+async function handover(c, query = '') {
+  const r = await stack.request('POST', '/api/v1/customers/handoff', { token: c.token });
+  assert.equal(r.status, 201, r.body);
+  return `/${query}#handoff=${r.json.code}`;
 }
 
 async function agentOnline(t, username) {
@@ -125,35 +124,73 @@ test('the client module masks tokens and backs off as the guide says', async (t)
   await p.context.close();
 });
 
-test('a customer handed over in the fragment: the token leaves the address bar; debug logs mask it', async (t) => {
+test('a customer handed over with a one-time code: the code leaves the address bar, the site\'s tokens end; debug logs mask the token', async (t) => {
   const customer = await stack.createCustomer({ name: 'Handed Over' });
   const p = await b.openPage(browser, stack, { name: 'handover', test: t });
   const { page } = p;
-  await page.goto(handover(customer, '?debug=1'));
+  await page.goto(await handover(customer, '?debug=1'));
   await b.waitState(page, 'connected');
   await page.waitForSelector('#text:not([disabled])');
-  assert.doesNotMatch(page.url(), /token/);
+  assert.doesNotMatch(page.url(), /token|handoff/);
   assert.equal(new URL(page.url()).hash, '');
   const stored = await page.evaluate(() => JSON.parse(localStorage.getItem('chat.customer')));
-  assert.equal(stored.token, customer.token);
   assert.equal(stored.customerId, customer.id);
-  assert.equal(b.socketToken(p.record.sockets[0]), customer.token);
+  assert.notEqual(stored.token, customer.token, 'tokens of its own');
+  assert.equal((await stack.request('GET', '/api/v1/me', { token: customer.token })).status, 401,
+    'the tokens the site held are over');
+  const { token } = stored;
+  assert.equal(b.socketToken(p.record.sockets[0]), token);
 
   // The server drops the connection: debug logs the close, then the reconnect.
-  const [handler] = b.handlersOf(stack, customer.token);
+  const [handler] = b.handlersOf(stack, token);
   process.kill(handler, 'SIGKILL');
   await b.waitState(page, 'reconnecting');
   await b.waitState(page, 'connected');
   const logs = p.record.console.map((m) => m.text);
-  const masked = `${customer.token.slice(0, 8)}...${customer.token.slice(-4)}`;
+  const masked = `${token.slice(0, 8)}...${token.slice(-4)}`;
   assert.ok(logs.some((t) => t === `[chat] connecting to ws://127.0.0.1:${stack.port}/ws/chat?token=${masked}`),
     logs.join('\n'));
   assert.ok(logs.some((t) => t.startsWith('[chat] open ') && t.includes(masked)), logs.join('\n'));
   assert.ok(logs.some((t) => t === '[chat] close code=1006 reason="" wasClean=false'), logs.join('\n'));
-  assert.ok(!logs.some((t) => t.includes(customer.token)), 'the whole token is never logged');
-  assert.deepEqual([...new Set(p.record.sockets.map(b.socketToken))], [customer.token]);
+  assert.ok(!logs.some((t) => t.includes(token)), 'the whole token is never logged');
+  assert.deepEqual([...new Set(p.record.sockets.map(b.socketToken))], [token]);
   b.assertNoConsoleErrors(p);
   await p.context.close();
+});
+
+test('a link made by someone else never replaces the visitor\'s chat without asking; tokens in the address are not taken', async (t) => {
+  const p = await b.openPage(browser, stack, { name: 'handoff attack', test: t });
+  const { page } = p;
+  await b.startCustomer(p, 'Victim Vera', 'A question of my own');
+  await b.bubble(page, 'A question of my own');
+  const mine = await page.evaluate(() => JSON.parse(localStorage.getItem('chat.customer')));
+  // The attacker makes a customer and sends the visitor its link.
+  const mallory = await stack.createCustomer({ name: 'Mallory' });
+  await page.goto(`/?from=mail${(await handover(mallory)).slice(1)}`);
+  await page.getByRole('heading', { name: 'Open another conversation?' }).waitFor();
+  assert.equal(new URL(page.url()).hash, '', 'the code leaves the address bar');
+  await page.getByRole('button', { name: 'Keep my conversation' }).click();
+  await b.waitState(page, 'connected');
+  await b.bubble(page, 'A question of my own');
+  const kept = await page.evaluate(() => JSON.parse(localStorage.getItem('chat.customer')));
+  assert.equal(kept.customerId, mine.customerId);
+  assert.equal(kept.token, mine.token);
+  b.assertNoConsoleErrors(p);
+  await p.context.close();
+
+  // Long-lived tokens in the address: cleared, and not used.
+  const trudy = await stack.createCustomer({ name: 'Trudy' });
+  const q = await b.openPage(browser, stack, { name: 'tokens in the address', test: t });
+  const f = new URLSearchParams({ customerId: String(trudy.id), channel: 'WEB', token: trudy.token,
+    refreshToken: trudy.refreshToken });
+  await q.page.goto(`/#${f}`);
+  // A new visitor's page: the pre-chat form, or the away page with nobody online.
+  await q.page.locator('#start-form:visible, #chat-anyway:visible').first().waitFor();
+  assert.equal(new URL(q.page.url()).hash, '');
+  assert.equal(await q.page.evaluate(() => localStorage.getItem('chat.customer')), null);
+  assert.equal(q.record.sockets.length, 0, 'no connection with the tokens of the address');
+  b.assertNoConsoleErrors(q);
+  await q.context.close();
 });
 
 test('a reload finds the same customer and conversation', async (t) => {
@@ -186,7 +223,7 @@ test('customer and agent page back through a long history', { timeout: 60000 }, 
   await client.close();
 
   const p = await b.openPage(browser, stack, { name: 'history', test: t });
-  await p.page.goto(handover(customer));
+  await p.page.goto(await handover(customer));
   await b.waitState(p.page, 'connected');
   await b.bubble(p.page, 'Line 60');
   assert.equal(await p.page.locator('#messages .bubble').count(), 50);

@@ -41,12 +41,11 @@ after(async () => {
   if (stack) await stack.stop();
 });
 
-/* A customer made over REST (no email), handed to the page in the fragment. */
-function handover(c) {
-  const f = new URLSearchParams({
-    customerId: String(c.id), channel: c.channel, token: c.token, refreshToken: c.refreshToken,
-  });
-  return `/#${f}`;
+/* A customer made over REST (no email), handed to the page with a one-time code. */
+async function handover(c) {
+  const r = await stack.request('POST', '/api/v1/customers/handoff', { token: c.token });
+  assert.equal(r.status, 201, r.body);
+  return `/#handoff=${r.json.code}`;
 }
 
 test('the pre-chat form: a required email checked in the page and by the server, and the consent box', { timeout: 60000 }, async (t) => {
@@ -131,7 +130,7 @@ test('the transcript asks for an address when the visitor gave none', { timeout:
   const customer = await stack.createCustomer({ name: 'No Mail Nia' });
   const p = await b.openPage(browser, stack, { name: 'no email', test: t });
   const { page } = p;
-  await page.goto(handover(customer));
+  await page.goto(await handover(customer));
   await b.waitState(page, 'connected');
   const control = page.locator('#transcript');
   await control.getByRole('button', { name: 'Email me this conversation' }).click();

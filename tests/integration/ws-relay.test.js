@@ -331,6 +331,41 @@ describe('WebSocket relay', () => {
     await p.a.close();
   });
 
+  it('a hand-off code works once and leaves whoever made it with no token that works', async () => {
+    // The attack: make a customer, hand its chat to someone else, read along.
+    const p = await pair(stack);
+    const made = await api(stack, 'POST', '/api/v1/customers/handoff', { token: p.customer.token });
+    assert.equal(made.status, 201);
+    assert.match(made.json.code, /^[A-Za-z0-9_-]{43}$/);
+    const ttl = Date.parse(made.json.expiresAt) - Date.now();
+    assert.ok(ttl > 50000 && ttl <= 61000, `valid about a minute: ${ttl} ms`);
+    const taken = await api(stack, 'POST', '/api/v1/customers/resume', { body: { code: made.json.code } });
+    assert.equal(taken.status, 200);
+    assert.equal(taken.json.id, p.customer.id);
+    assert.notEqual(taken.json.token, p.customer.token);
+    assert.equal(taken.json.sessionId, null);
+    // The maker's tokens are over, and its open connection ends.
+    assert.equal((await p.c.nextType('error', 3000)).code, 'TOKEN_EXPIRED');
+    await p.c.whenClosed(3000);
+    assert.equal((await api(stack, 'GET', '/api/v1/me', { token: p.customer.token })).status, 401);
+    const refreshed = await api(stack, 'POST', '/api/v1/customers/token',
+      { body: { customerId: p.customer.id, channel: 'WEB', refreshToken: p.customer.refreshToken } });
+    assert.equal(refreshed.status, 401);
+    // Once only.
+    const again = await api(stack, 'POST', '/api/v1/customers/resume', { body: { code: made.json.code } });
+    assert.equal(again.status, 401);
+    assert.equal(again.json.error.code, 'TOKEN_EXPIRED');
+    // What the page got works, and reads the conversation the maker started.
+    const me = await api(stack, 'GET', '/api/v1/me', { token: taken.json.token });
+    assert.equal(me.status, 200);
+    const list = await api(stack, 'GET', `/api/v1/sessions/${p.session.id}/messages`, { token: taken.json.token });
+    assert.equal(list.status, 200);
+    // Agents have no hand-off codes; a customer needs its token.
+    assert.equal((await api(stack, 'POST', '/api/v1/customers/handoff', { token: p.agent.token })).status, 403);
+    assert.equal((await api(stack, 'POST', '/api/v1/customers/handoff', {})).status, 401);
+    await p.a.close();
+  });
+
   it('ends an agent connection with TOKEN_EXPIRED on chatctl agent disable', async () => {
     const p = await pair(stack);
     const r = await stack.chatctl(['agent', 'disable', p.agent.username]);

@@ -43,29 +43,30 @@ resume_code_create_stores_only_a_hash(void **state)
 }
 
 static void
-resume_code_check_accepts_a_code_until_it_expires(void **state)
+resume_code_take_accepts_a_code_until_it_expires(void **state)
 {
 	struct fixture *f = *state;
 	char code[RESUME_CODE_LEN + 1];
 	int64_t cu = new_customer(f->db), who, session;
+	int handoff;
 
 	assert_int_equal(db_exec(f->db, "INSERT INTO sessions (id, customer_id, "
 	    "status, channel, created_at) VALUES (7, 1, 'queued', 'WEB', 1)"), 0);
 	assert_int_equal(resume_code_create(f->db, cu, 7, 5000, DAY_MS, code,
 	    sizeof(code)), 0);
 	/* Any number of uses: a mail scanner's visit does not spend it. */
-	assert_int_equal(resume_code_check(f->db, code, 6000, &who, &session), 1);
-	assert_int_equal(resume_code_check(f->db, code, 5000 + DAY_MS - 1, &who,
-	    &session), 1);
+	assert_int_equal(resume_code_take(f->db, code, 6000, &who, &session, &handoff), 1);
+	assert_int_equal(resume_code_take(f->db, code, 5000 + DAY_MS - 1, &who,
+	    &session, &handoff), 1);
 	assert_int_equal(who, cu);
 	assert_int_equal(session, 7);
-	assert_int_equal(resume_code_check(f->db, code, 5000 + DAY_MS, &who,
-	    &session), 0);
+	assert_int_equal(resume_code_take(f->db, code, 5000 + DAY_MS, &who,
+	    &session, &handoff), 0);
 	assert_int_equal(who, 0);
 }
 
 static void
-resume_code_check_refuses_unknown_and_malformed_codes(void **state)
+resume_code_take_refuses_unknown_and_malformed_codes(void **state)
 {
 	static const char *const bad[] = {
 		"", "short", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
@@ -76,17 +77,50 @@ resume_code_check_refuses_unknown_and_malformed_codes(void **state)
 	char code[RESUME_CODE_LEN + 1];
 	int64_t cu = new_customer(f->db), who, session;
 	size_t i;
+	int handoff;
 
 	assert_int_equal(resume_code_create(f->db, cu, 0, 5000, DAY_MS, code,
 	    sizeof(code)), 0);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(resume_code_check(f->db, bad[i], 6000, &who,
-		    &session), 0);
-	assert_int_equal(resume_code_check(f->db, NULL, 6000, &who, &session),
+		assert_int_equal(resume_code_take(f->db, bad[i], 6000, &who,
+		    &session, &handoff), 0);
+	assert_int_equal(resume_code_take(f->db, NULL, 6000, &who, &session, &handoff),
 	    0);
 	code[0] = code[0] == 'A' ? 'B' : 'A';
-	assert_int_equal(resume_code_check(f->db, code, 6000, &who, &session),
+	assert_int_equal(resume_code_take(f->db, code, 6000, &who, &session, &handoff),
 	    0);
+}
+
+/* A hand-off code works once, until it expires; the mailed links beside it stay. */
+static void
+resume_handoff_works_once(void **state)
+{
+	struct fixture *f = *state;
+	char code[RESUME_CODE_LEN + 1], mailed[RESUME_CODE_LEN + 1];
+	int64_t cu = new_customer(f->db), who, session;
+	int handoff;
+
+	assert_int_equal(resume_code_create(f->db, cu, 0, 5000, DAY_MS, mailed,
+	    sizeof(mailed)), 0);
+	assert_int_equal(resume_handoff_create(f->db, cu, 5000, 60000, code,
+	    sizeof(code)), 0);
+	assert_int_equal(resume_code_take(f->db, code, 6000, &who, &session,
+	    &handoff), 1);
+	assert_int_equal(who, cu);
+	assert_int_equal(session, 0);
+	assert_int_equal(handoff, 1);
+	assert_int_equal(resume_code_take(f->db, code, 6000, &who, &session,
+	    &handoff), 0);
+	assert_int_equal(who, 0);
+	assert_int_equal(handoff, 0);
+	assert_int_equal(resume_code_take(f->db, mailed, 6000, &who, &session,
+	    &handoff), 1);
+	assert_int_equal(handoff, 0);
+
+	assert_int_equal(resume_handoff_create(f->db, cu, 5000, 60000, code,
+	    sizeof(code)), 0);
+	assert_int_equal(resume_code_take(f->db, code, 65000, &who, &session,
+	    &handoff), 0);
 }
 
 static void
@@ -115,8 +149,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(resume_code_create_stores_only_a_hash),
-		T(resume_code_check_accepts_a_code_until_it_expires),
-		T(resume_code_check_refuses_unknown_and_malformed_codes),
+		T(resume_code_take_accepts_a_code_until_it_expires),
+		T(resume_code_take_refuses_unknown_and_malformed_codes),
+		T(resume_handoff_works_once),
 		T(resume_code_create_deletes_expired_codes),
 	};
 

@@ -1,9 +1,10 @@
 // The visitor's credentials: kept in localStorage ('chat.customer'), so
 // that a reload or a visit days later finds the conversation; handed over
-// by a site that makes its customers itself in the address's fragment
-// (#customerId=..&channel=..&token=..&refreshToken=..), or brought back
-// by a link from a mail (#resume=CODE). Either leaves the address bar at
-// once.
+// by a site that makes its customers itself as a one-time code in the
+// address's fragment (#handoff=CODE), or brought back by a link from a
+// mail (#resume=CODE). Either leaves the address bar at once. Tokens in
+// the address are never taken: a link that carried them would let
+// whoever made it read along.
 
 import { storageGet, storageSet } from './ui.js';
 
@@ -14,28 +15,15 @@ function clearFragment() {
   history.replaceState(null, '', window.location.pathname + window.location.search);
 }
 
-/** Credentials handed over in the fragment, or null. */
-export function takeFragmentCredentials() {
-  const hash = window.location.hash.slice(1);
-  if (!hash.includes('token=')) return null;
-  clearFragment();
-  const f = new URLSearchParams(hash);
-  const customerId = Number(f.get('customerId'));
-  if (!f.get('token') || !Number.isInteger(customerId) || customerId <= 0) return null;
-  return {
-    customerId,
-    channel: f.get('channel') || CHANNEL,
-    token: f.get('token'),
-    refreshToken: f.get('refreshToken') || undefined,
-    name: f.get('name') || undefined,
-  };
-}
-
-/** The code of a link back to a conversation (#resume=CODE), or null. */
-export function takeResumeCode() {
-  const code = new URLSearchParams(window.location.hash.slice(1)).get('resume');
-  if (code === null) return null;
-  clearFragment();
+/**
+ * The code of a link into a conversation: #handoff=CODE (a site's, works
+ * once) or #resume=CODE (a mail's), or null. The fragment is cleared
+ * whatever it holds when it names a code or a token.
+ */
+export function takeLinkCode() {
+  const f = new URLSearchParams(window.location.hash.slice(1));
+  const code = f.get('handoff') ?? f.get('resume');
+  if (code !== null || f.has('token') || f.has('refreshToken')) clearFragment();
   return code;
 }
 

@@ -19,7 +19,7 @@ import { AwayPage, UnansweredOffer } from './customer-away.js';
 import { VisitorContext } from './customer-context.js';
 import { wireEmbed } from './customer-embed.js';
 import {
-  CHANNEL, Credentials, credentialsOf, takeFragmentCredentials, takeResumeCode,
+  CHANNEL, Credentials, credentialsOf, takeLinkCode,
 } from './customer-store.js';
 import { TranscriptControl, describeFailure } from './customer-forms.js';
 import { StartForm } from './customer-start.js';
@@ -521,28 +521,53 @@ onLanguageChange(() => {
 
 // ---------------------------------------------------------------------------
 
-/* A link back from a mail: its customer from now on, and its conversation. */
-async function resume(code) {
+/*
+ * Whether the visitor, who has a conversation here, wants the one a link
+ * leads to instead: nothing replaces a chat without asking.
+ */
+function askSwitch() {
+  const section = $('#switch-chat');
+  start.hide();
+  away.hide();
+  ui.chat.hidden = true;
+  section.hidden = false;
+  $('#switch-keep').focus();
+  return new Promise((resolve) => {
+    const answer = (open) => {
+      section.hidden = true;
+      resolve(open);
+    };
+    $('#switch-keep').onclick = () => answer(false);
+    $('#switch-open').onclick = () => answer(true);
+  });
+}
+
+/*
+ * A link into a conversation (a mail's, or a site's hand-off): its
+ * customer from now on, and its conversation. Returns false when the page
+ * goes on with what it had.
+ */
+async function openLink(code) {
+  let c;
   try {
-    const c = await ChatApi.resume(code);
-    creds.replace(credentialsOf(c));
-    startChat({ sessionId: c.sessionId });
-    return true;
+    c = await ChatApi.resume(code);
   } catch (err) {
     if (creds.usable) return false;
     showWelcome(creds.name);
     start.error(err instanceof ApiError && err.status === 401 ? 'visitor.error.resume' : describeFailure(err));
     return true;
   }
+  if (creds.usable && creds.value.customerId !== c.id && !(await askSwitch())) return false;
+  creds.replace(credentialsOf(c));
+  startChat(c.sessionId ? { sessionId: c.sessionId } : {});
+  return true;
 }
 
 async function begin() {
-  const code = takeResumeCode();
-  const handed = takeFragmentCredentials();
+  const code = takeLinkCode();
   creds.load();
-  if (handed !== null) creds.replace(handed);
   const availabilityKnown = loadAvailability();
-  if (code !== null && await resume(code)) return;
+  if (code !== null && await openLink(code)) return;
   if (creds.usable) {
     startChat();
     return;
