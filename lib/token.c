@@ -164,16 +164,23 @@ token_verify(struct db *db, const char *token, enum token_kind kind,
 	return st;
 }
 
-int
-token_extend(struct db *db, int64_t token_id, int64_t expires_at)
+/* Run statement st bound with a and b. Returns 0 or -1. */
+static int
+run_two(struct db *db, enum stmt st, int64_t a, int64_t b)
 {
-	sqlite3_stmt *s = db_stmt(db, stmts[STMT_EXTEND]);
+	sqlite3_stmt *s = db_stmt(db, stmts[st]);
 
 	if (s == NULL)
 		return -1;
-	sqlite3_bind_int64(s, 1, expires_at);
-	sqlite3_bind_int64(s, 2, token_id);
+	sqlite3_bind_int64(s, 1, a);
+	sqlite3_bind_int64(s, 2, b);
 	return run(s);
+}
+
+int
+token_extend(struct db *db, int64_t token_id, int64_t expires_at)
+{
+	return run_two(db, STMT_EXTEND, expires_at, token_id);
 }
 
 int
@@ -193,23 +200,11 @@ token_revoke(struct db *db, const char *token, int64_t now)
 int
 token_revoke_agent(struct db *db, int64_t agent_id, int64_t now)
 {
-	sqlite3_stmt *s = db_stmt(db, stmts[STMT_REVOKE_AGENT]);
-
-	if (s == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, now);
-	sqlite3_bind_int64(s, 2, agent_id);
-	return run(s);
+	return run_two(db, STMT_REVOKE_AGENT, now, agent_id);
 }
 
 int
 token_revoke_customer(struct db *db, int64_t customer_id, int64_t now)
 {
-	sqlite3_stmt *s = db_stmt(db, stmts[STMT_REVOKE_CUSTOMER]);
-
-	if (s == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, now);
-	sqlite3_bind_int64(s, 2, customer_id);
-	return run(s);
+	return run_two(db, STMT_REVOKE_CUSTOMER, now, customer_id);
 }
